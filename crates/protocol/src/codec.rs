@@ -270,10 +270,10 @@ impl<'a> Reader<'a> {
 pub fn strictly_sorted<K: Ord>(keys: impl IntoIterator<Item = K>) -> bool {
     let mut prev: Option<K> = None;
     for k in keys {
-        if let Some(p) = &prev {
-            if *p >= k {
-                return false;
-            }
+        if let Some(p) = &prev
+            && *p >= k
+        {
+            return false;
         }
         prev = Some(k);
     }

@@ -100,6 +100,10 @@ pub enum Error {
     GenerationKeyMismatch,
     /// This device is not a recipient of the generation key.
     NotAGenerationRecipient,
+    /// The head key generation does not serve the head membership: rotate first.
+    RotationRequired,
+    /// The envelope names a membership older than the receiver's head.
+    StaleStatement,
 
     // --- envelopes (§8, §9) ---
     /// The sender is neither a member allowed to send nor the conversation's visitor.
@@ -146,6 +150,10 @@ pub enum Error {
     TokenLifetimeTooLong,
     /// The token's key id is not among the membership's identity-token keys.
     TokenUnknownKey,
+    /// The token's proof scheme is not the one this verifier checks: an
+    /// HMAC "user hash" token can be checked only by the server, never by
+    /// agents, and the HMAC check takes no Ed25519 token.
+    TokenWrongScheme,
 
     // --- key files (§4.3) ---
     /// The passphrase is wrong or the key file was modified.
@@ -180,6 +188,8 @@ impl Error {
             Error::VersionTooOld => "version_too_old",
             Error::GenerationKeyMismatch => "generation_key_mismatch",
             Error::NotAGenerationRecipient => "not_a_generation_recipient",
+            Error::RotationRequired => "rotation_required",
+            Error::StaleStatement => "stale_statement",
             Error::SenderNotAllowed => "sender_not_allowed",
             Error::SenderRemoved => "sender_removed",
             Error::MissingRequiredRecipient => "missing_required_recipient",
@@ -199,6 +209,7 @@ impl Error {
             Error::TokenExpired => "token_expired",
             Error::TokenLifetimeTooLong => "token_lifetime_too_long",
             Error::TokenUnknownKey => "token_unknown_key",
+            Error::TokenWrongScheme => "token_wrong_scheme",
             Error::WrongPassphrase => "wrong_passphrase",
             Error::WeakOrExcessiveKdfParameters => "kdf_parameters_out_of_bounds",
             Error::WrongKeyKind => "wrong_key_kind",
@@ -247,6 +258,12 @@ impl fmt::Display for Error {
             Error::NotAGenerationRecipient => {
                 f.write_str("this device did not receive the generation key")
             }
+            Error::RotationRequired => {
+                f.write_str("the key generation does not serve the current membership")
+            }
+            Error::StaleStatement => {
+                f.write_str("envelope names a membership older than the current one")
+            }
             Error::SenderNotAllowed => {
                 f.write_str("sender is not a member allowed to send, nor the visitor")
             }
@@ -278,6 +295,9 @@ impl fmt::Display for Error {
                 f.write_str("identity token lifetime exceeds 10 minutes")
             }
             Error::TokenUnknownKey => f.write_str("identity token key id is not in the membership"),
+            Error::TokenWrongScheme => f.write_str(
+                "identity token uses another proof scheme (an HMAC user hash is not agent-verifiable; only the server can check it)",
+            ),
             Error::WrongPassphrase => f.write_str("wrong passphrase or modified key file"),
             Error::WeakOrExcessiveKdfParameters => {
                 f.write_str("key file KDF parameters are out of bounds")

@@ -108,8 +108,11 @@ pub(crate) fn hex(bytes: &[u8]) -> alloc::string::String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = alloc::string::String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        for nibble in [b >> 4, b & 0x0f] {
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
     }
     s
 }

@@ -22,13 +22,23 @@ extern crate alloc;
 extern crate std;
 
 pub mod attachment;
+pub mod body;
 pub mod codec;
+pub mod conversation;
+pub mod envelope;
 pub mod error;
+pub mod generation;
 pub mod ids;
 pub mod keyfile;
 pub mod keys;
 pub mod label;
+pub mod membership;
+pub mod namebook;
+pub mod opening;
 pub mod padding;
+pub mod replay;
+pub mod root;
+pub mod state;
 pub mod token;
 
 pub use error::{Error, Result, Structure};
