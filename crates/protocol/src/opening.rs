@@ -133,7 +133,11 @@ pub fn verify(
     // 1–2. size limits and canonical encoding.
     let envelope = Envelope::decode(bytes)?;
     let h = &envelope.header;
-    if h.conversation != conversation.id() {
+    let anchor = state.anchor();
+    if h.conversation != conversation.id()
+        || conversation.org() != anchor.org
+        || conversation.inbox() != anchor.inbox
+    {
         return Err(Error::WrongConversation);
     }
     // 3. signature, by the visitor the id commits to or a member of the named membership.

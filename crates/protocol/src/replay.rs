@@ -78,6 +78,18 @@ impl ReplayGuard {
         }
         let key = (header.sender, header.instance);
         let c = header.counter.0;
+        if c == 0 {
+            return Err(Error::InvalidField {
+                structure: Structure::Envelope,
+                field: "counter",
+            });
+        }
+        if self.windows.len() >= MAX_SENDERS && !self.windows.contains_key(&key) {
+            return Err(Error::TooLarge {
+                structure: Structure::ReplayState,
+                field: "senders",
+            });
+        }
         let outcome = match self.windows.get(&key) {
             None => {
                 let outcome = if c == 1 {

@@ -273,8 +273,15 @@ impl InboxState {
             return Err(Error::BrokenChain(Structure::RootRotation));
         }
         r.verify(&self.root())?;
+        let hash = r.hash();
+        if let Some(cp) = &self.floor
+            && cp.root_epoch == b.epoch
+            && cp.root_head != hash
+        {
+            return Err(Error::Fork(Structure::RootRotation));
+        }
         self.roots.push(b.new_root);
-        self.root_head = r.hash();
+        self.root_head = hash;
         Ok(())
     }
 
