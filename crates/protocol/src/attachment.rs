@@ -16,9 +16,26 @@
 //! be complete and the one announced once [`AttachmentDecryptor::finish`]
 //! returns `Ok`; on any error the caller must discard everything it got.
 //!
+//! Three ways in, one format: the one-shot [`encrypt_attachment`] and
+//! [`decrypt_attachment`]; the streaming [`AttachmentEncryptor`] and
+//! [`AttachmentDecryptor`] (`update`/`finish`, or `update_into`/`finish_into`
+//! to write into a caller's buffer); and their piece-by-piece methods
+//! (`seal_piece`, `open_piece`) whose [`CiphertextPiece`]s feed a
+//! [`CiphertextDigest`] the caller may run on another thread, since the
+//! SHA-256 of the file costs about as much as the AEAD (`digest.rs`).
+//!
 //! Non-goals: hiding the padded size (the server sees the file length),
 //! carrying the file name or media type (they travel in the body, §8.3),
-//! random access and resuming a decryption part-way.
+//! random access, resuming a decryption part-way, and threads (this crate
+//! has none; the caller decides where a [`CiphertextDigest`] runs).
+
+mod decryptor;
+mod digest;
+mod encryptor;
+
+pub use decryptor::AttachmentDecryptor;
+pub use digest::{CiphertextDigest, CiphertextPiece};
+pub use encryptor::AttachmentEncryptor;
 
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result, Structure};
@@ -26,14 +43,13 @@ use crate::ids::{AttachmentId, ConversationId};
 use crate::label::{self, labels};
 use crate::padding::padme;
 use alloc::vec::Vec;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use core::fmt;
 use hkdf::Hkdf;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Version byte that starts every attachment ciphertext file.
 pub const ATTACHMENT_VERSION: u8 = 1;
@@ -162,390 +178,42 @@ impl fmt::Debug for AttachmentRef {
     }
 }
 
-/// Encrypts one attachment as a stream. The concatenation of everything
-/// [`update`](Self::update) and [`finish`](Self::finish) return is the
-/// ciphertext file; the header comes out with the first call.
-pub struct AttachmentEncryptor {
-    cipher: ChaCha20Poly1305,
-    attachment_id: AttachmentId,
-    file_key: Zeroizing<[u8; 32]>,
-    commitment: [u8; 32],
-    size: u64,
-    padded_size: u64,
-    /// Plaintext bytes given to `update` (may exceed `size`: an error at `finish`).
-    fed: u64,
-    /// Padded plaintext bytes sealed so far.
-    sealed: u64,
-    counter: u64,
-    /// Plaintext of the chunk being filled (at most `CHUNK_SIZE` bytes).
-    buf: Zeroizing<Vec<u8>>,
-    /// Output not yet returned (the header, until the first call).
-    pending: Vec<u8>,
-    hasher: Sha256,
-    error: Option<Error>,
-}
-
-impl AttachmentEncryptor {
-    /// Starts encrypting an attachment of exactly `size` bytes in
-    /// `conversation`. Draws `file_key[32]`, then `attachment_id[16]`, then
-    /// `nonce[16]` from `rng`.
-    pub fn new(conversation: &ConversationId, size: u64, rng: &mut impl CryptoRng) -> Result<Self> {
-        if size > MAX_ATTACHMENT_SIZE {
-            return Err(too_large("size"));
-        }
-        let mut file_key = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(file_key.as_mut());
-        let mut id = [0u8; 16];
-        rng.fill_bytes(&mut id);
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
-        let attachment_id = AttachmentId(id);
-        let (cipher, commitment) = derive_keys(&file_key, &nonce, conversation, &attachment_id)?;
-        let mut pending = Vec::with_capacity(HEADER_LEN);
-        pending.push(ATTACHMENT_VERSION);
-        pending.extend_from_slice(&nonce);
-        Ok(Self {
-            cipher,
-            attachment_id,
-            file_key,
-            commitment,
-            size,
-            padded_size: padded_len(size),
-            fed: 0,
-            sealed: 0,
-            counter: 0,
-            buf: Zeroizing::new(Vec::with_capacity(CHUNK_SIZE)),
-            pending,
-            hasher: Sha256::new(),
-            error: None,
-        })
-    }
-
-    /// Feeds plaintext; returns the ciphertext bytes completed so far.
-    /// Feeding more than the declared size is reported by `finish`.
-    pub fn update(&mut self, data: &[u8]) -> Vec<u8> {
-        let mut out = core::mem::take(&mut self.pending);
-        if self.error.is_none() {
-            let room = self.size.saturating_sub(self.fed);
-            self.fed = self.fed.saturating_add(len64(data));
-            let accepted = match usize::try_from(room) {
-                Ok(room) => data.get(..room).unwrap_or(data),
-                Err(_) => data,
-            };
-            if let Err(e) = self.absorb(accepted, &mut out) {
-                self.error = Some(e);
-            }
-        }
-        self.hasher.update(&out);
-        out
-    }
-
-    /// Pads, seals the final chunk and returns the rest of the ciphertext
-    /// with the reference to announce. Fails with
-    /// [`Error::AttachmentSizeMismatch`] if the bytes fed were not exactly
-    /// the declared size.
-    pub fn finish(mut self) -> Result<(Vec<u8>, AttachmentRef)> {
-        let mut out = core::mem::take(&mut self.pending);
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        if self.fed != self.size {
-            return Err(Error::AttachmentSizeMismatch);
-        }
-        let mut padding = self.padded_size.saturating_sub(self.size);
-        while padding > 0 {
-            let room = CHUNK_SIZE.saturating_sub(self.buf.len());
-            let n = usize::try_from(padding).map_or(room, |p| p.min(room));
-            if n == 0 {
-                return Err(Error::AttachmentSizeMismatch);
-            }
-            let new_len = self.buf.len().saturating_add(n);
-            self.buf.resize(new_len, 0);
-            padding = padding.saturating_sub(n as u64);
-            self.seal_if_full(&mut out)?;
-        }
-        if self.buf.is_empty() || self.sealed.saturating_add(len64(&self.buf)) != self.padded_size {
-            return Err(Error::AttachmentSizeMismatch);
-        }
-        self.seal(true, &mut out)?;
-        self.hasher.update(&out);
-        let reference = AttachmentRef {
-            attachment_id: self.attachment_id,
-            file_key: self.file_key,
-            size: self.size,
-            padded_size: self.padded_size,
-            ciphertext_sha256: self.hasher.finalize().into(),
-            commitment: self.commitment,
-        };
-        Ok((out, reference))
-    }
-
-    fn absorb(&mut self, mut data: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        while !data.is_empty() {
-            let room = CHUNK_SIZE.saturating_sub(self.buf.len());
-            let (head, tail) = data
-                .split_at_checked(room.min(data.len()))
-                .unwrap_or((data, &[]));
-            if head.is_empty() {
-                // Only a held final chunk is full; nothing may follow it.
-                return Err(Error::AttachmentSizeMismatch);
-            }
-            self.buf.extend_from_slice(head);
-            data = tail;
-            self.seal_if_full(out)?;
-        }
-        Ok(())
-    }
-
-    /// Seals a full chunk unless it is the final one (held for `finish`).
-    fn seal_if_full(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        let end = self.sealed.saturating_add(CHUNK_SIZE as u64);
-        if self.buf.len() == CHUNK_SIZE && end < self.padded_size {
-            self.seal(false, out)?;
-        }
-        Ok(())
-    }
-
-    fn seal(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
-        let payload = Payload {
-            msg: &self.buf,
-            aad: &[],
-        };
-        let sealed = self
-            .cipher
-            .encrypt(&chunk_nonce(self.counter, last), payload)
-            .map_err(|_| too_large("chunk"))?;
-        out.extend_from_slice(&sealed);
-        self.sealed = self.sealed.saturating_add(len64(&self.buf));
-        self.buf.clear();
-        self.counter = self
-            .counter
-            .checked_add(1)
-            .ok_or(too_large("chunk_counter"))?;
-        Ok(())
-    }
-}
-
-impl fmt::Debug for AttachmentEncryptor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttachmentEncryptor")
-            .field("attachment_id", &self.attachment_id)
-            .field("size", &self.size)
-            .field("fed", &self.fed)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Encrypts a whole attachment at once; see [`AttachmentEncryptor`].
+/// Encrypts a whole attachment at once; see [`AttachmentEncryptor`]. The
+/// output is allocated once at its exact length and each chunk is sealed
+/// straight from `plaintext` into it.
 pub fn encrypt_attachment(
     conversation: &ConversationId,
     plaintext: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<(Vec<u8>, AttachmentRef)> {
     let mut enc = AttachmentEncryptor::new(conversation, len64(plaintext), rng)?;
-    let mut out = enc.update(plaintext);
-    let (tail, reference) = enc.finish()?;
-    out.extend_from_slice(&tail);
+    let total = usize::try_from(ciphertext_len(padded_len(len64(plaintext))))
+        .map_err(|_| too_large("size"))?;
+    let mut out = Vec::with_capacity(total);
+    enc.update_into(plaintext, &mut out);
+    let reference = enc.finish_into(&mut out)?;
     Ok((out, reference))
 }
 
-/// Decrypts one attachment as a stream, holding at most one chunk.
-///
-/// Which chunk is final follows from the announced padded size, so the
-/// expected file length is known up front: more bytes are
-/// [`Error::AttachmentExtended`] at once, fewer are
-/// [`Error::AttachmentTruncated`] at `finish`. After any error every later
-/// call returns the same error.
-pub struct AttachmentDecryptor {
-    conversation: ConversationId,
-    attachment_id: AttachmentId,
-    file_key: Zeroizing<[u8; 32]>,
-    commitment: [u8; 32],
-    ciphertext_sha256: [u8; 32],
-    size: u64,
-    padded_size: u64,
-    /// Set once the header checked out against the commitment.
-    cipher: Option<ChaCha20Poly1305>,
-    /// Ciphertext of the header or chunk being filled.
-    buf: Vec<u8>,
-    received: u64,
-    /// Padded plaintext bytes opened so far.
-    opened: u64,
-    counter: u64,
-    hasher: Sha256,
-    error: Option<Error>,
-}
-
-impl AttachmentDecryptor {
-    /// Starts decrypting the attachment `reference` announced in `conversation`.
-    pub fn new(conversation: &ConversationId, reference: &AttachmentRef) -> Self {
-        Self {
-            conversation: *conversation,
-            attachment_id: reference.attachment_id,
-            file_key: reference.file_key.clone(),
-            commitment: reference.commitment,
-            ciphertext_sha256: reference.ciphertext_sha256,
-            size: reference.size,
-            padded_size: reference.padded_size,
-            cipher: None,
-            buf: Vec::with_capacity(CHUNK_SIZE + TAG_LEN),
-            received: 0,
-            opened: 0,
-            counter: 0,
-            hasher: Sha256::new(),
-            error: None,
-        }
-    }
-
-    /// Feeds ciphertext; returns the **provisional** plaintext of the chunks
-    /// completed so far, without padding. Discard all of it unless
-    /// [`finish`](Self::finish) returns `Ok`.
-    pub fn update(&mut self, data: &[u8]) -> Result<Vec<u8>> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let result = self.absorb(data);
-        if let Err(e) = &result {
-            self.error = Some(e.clone());
-        }
-        result
-    }
-
-    /// Checks that the whole file arrived, its final chunk was opened and
-    /// its SHA-256 is the announced one. Only then is the output of
-    /// [`update`](Self::update) the attachment.
-    pub fn finish(self) -> Result<()> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        if self.received != ciphertext_len(self.padded_size) || self.opened != self.padded_size {
-            return Err(Error::AttachmentTruncated);
-        }
-        let digest: [u8; 32] = self.hasher.finalize().into();
-        if !bool::from(digest.ct_eq(&self.ciphertext_sha256)) {
-            return Err(Error::AttachmentHashMismatch);
-        }
-        Ok(())
-    }
-
-    fn absorb(&mut self, mut data: &[u8]) -> Result<Vec<u8>> {
-        self.received = self.received.saturating_add(len64(data));
-        if self.received > ciphertext_len(self.padded_size) {
-            return Err(Error::AttachmentExtended);
-        }
-        self.hasher.update(data);
-        let mut out = Vec::new();
-        while !data.is_empty() {
-            let piece = self.piece_len();
-            let want = piece.saturating_sub(self.buf.len());
-            if want == 0 {
-                return Err(Error::AttachmentExtended);
-            }
-            let (head, tail) = data
-                .split_at_checked(want.min(data.len()))
-                .unwrap_or((data, &[]));
-            self.buf.extend_from_slice(head);
-            data = tail;
-            if self.buf.len() == piece {
-                if self.cipher.is_none() {
-                    self.open_header()?;
-                } else {
-                    self.open_chunk(&mut out)?;
-                }
-                self.buf.clear();
-            }
-        }
-        Ok(out)
-    }
-
-    /// Length of the next piece: the header, then each sealed chunk; 0 when done.
-    fn piece_len(&self) -> usize {
-        if self.cipher.is_none() {
-            return HEADER_LEN;
-        }
-        let left = self.padded_size.saturating_sub(self.opened);
-        match usize::try_from(left.min(CHUNK_SIZE as u64)) {
-            Ok(0) | Err(_) => 0,
-            Ok(n) => n.saturating_add(TAG_LEN),
-        }
-    }
-
-    fn open_header(&mut self) -> Result<()> {
-        let truncated = Error::Truncated(Structure::Attachment);
-        let (&version, nonce) = self.buf.split_first().ok_or(truncated.clone())?;
-        if version != ATTACHMENT_VERSION {
-            return Err(Error::UnsupportedVersion(version));
-        }
-        let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| truncated)?;
-        let (cipher, commitment) = derive_keys(
-            &self.file_key,
-            nonce,
-            &self.conversation,
-            &self.attachment_id,
-        )?;
-        if !bool::from(commitment.ct_eq(&self.commitment)) {
-            return Err(Error::CommitmentMismatch);
-        }
-        self.cipher = Some(cipher);
-        Ok(())
-    }
-
-    fn open_chunk(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        let cipher = self.cipher.as_ref().ok_or(Error::DecryptionFailed)?;
-        let plain_len = len64(&self.buf).saturating_sub(TAG_LEN as u64);
-        let end = self.opened.saturating_add(plain_len);
-        let last = end == self.padded_size;
-        let payload = Payload {
-            msg: &self.buf,
-            aad: &[],
-        };
-        let plain = Zeroizing::new(
-            cipher
-                .decrypt(&chunk_nonce(self.counter, last), payload)
-                .map_err(|_| Error::DecryptionFailed)?,
-        );
-        let keep = self.size.saturating_sub(self.opened).min(plain_len);
-        let keep = usize::try_from(keep).map_err(|_| too_large("chunk"))?;
-        let (data, padding) = plain
-            .split_at_checked(keep)
-            .ok_or(Error::DecryptionFailed)?;
-        if padding.iter().any(|b| *b != 0) {
-            return Err(Error::InvalidField {
-                structure: Structure::Attachment,
-                field: "padding",
-            });
-        }
-        out.extend_from_slice(data);
-        self.opened = end;
-        self.counter = self
-            .counter
-            .checked_add(1)
-            .ok_or(too_large("chunk_counter"))?;
-        Ok(())
-    }
-}
-
-impl fmt::Debug for AttachmentDecryptor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttachmentDecryptor")
-            .field("attachment_id", &self.attachment_id)
-            .field("received", &self.received)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Decrypts a whole attachment at once; returns the plaintext only if
-/// every check of [`AttachmentDecryptor`] passed.
+/// every check of [`AttachmentDecryptor`] passed. Each chunk is opened
+/// straight from `ciphertext` into the one output buffer, which is wiped
+/// if any check fails.
 pub fn decrypt_attachment(
     conversation: &ConversationId,
     reference: &AttachmentRef,
     ciphertext: &[u8],
 ) -> Result<Vec<u8>> {
     let mut dec = AttachmentDecryptor::new(conversation, reference);
-    let plain = Zeroizing::new(dec.update(ciphertext)?);
+    // Room for every padded chunk, so the buffer never moves (a move would
+    // leave an unwiped copy); bounded by the input, not the announced size.
+    let room = usize::try_from(reference.padded_size)
+        .unwrap_or(usize::MAX)
+        .min(ciphertext.len());
+    let mut plain = Zeroizing::new(Vec::with_capacity(room));
+    dec.update_into(ciphertext, &mut plain)?;
     dec.finish()?;
-    Ok(plain.to_vec())
+    Ok(core::mem::take(&mut *plain))
 }
 
 /// `HKDF-SHA256(salt = nonce, ikm = file_key, info = u8(len(label)) ‖
@@ -575,6 +243,45 @@ fn derive_keys(
 fn chunk_nonce(counter: u64, last: bool) -> Nonce {
     let [a, b, c, d, e, f, g, h] = counter.to_be_bytes();
     Nonce::from([0, 0, 0, a, b, c, d, e, f, g, h, u8::from(last)])
+}
+
+/// SHA-256 over a ciphertext file as it is produced or received, counting
+/// the bytes so a caller can tell whether it covered the whole file.
+struct FileHash {
+    hasher: Sha256,
+    len: u64,
+}
+
+impl FileHash {
+    fn new() -> Self {
+        Self {
+            hasher: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.len = self.len.saturating_add(len64(bytes));
+    }
+
+    /// The digest of everything so far; leaves the hasher empty.
+    fn finalize(&mut self) -> [u8; 32] {
+        core::mem::take(&mut self.hasher).finalize().into()
+    }
+}
+
+/// Number of pieces in the file of a padded size: the header, then each chunk.
+fn piece_count(padded_size: u64) -> u64 {
+    padded_size.div_ceil(CHUNK_SIZE as u64).saturating_add(1)
+}
+
+/// Wipes and drops whatever `out` gained past `start` (output of a failed call).
+fn discard_from(out: &mut Vec<u8>, start: usize) {
+    if let Some(tail) = out.get_mut(start..) {
+        tail.zeroize();
+    }
+    out.truncate(start);
 }
 
 fn len64(data: &[u8]) -> u64 {

@@ -27,6 +27,8 @@ pub mod codec;
 pub mod conversation;
 pub mod envelope;
 pub mod error;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod generation;
 pub mod ids;
 pub mod keyfile;

@@ -2,15 +2,18 @@
 //! streaming round trips in odd-sized pieces, an independent rebuild of the
 //! file layout from the primitives, and every rejection — truncation,
 //! extension, reordered or foreign chunks, wrong reference or conversation,
-//! modified bytes, non-zero padding, a wrong declared size.
+//! modified bytes, non-zero padding, a wrong declared size — and the same
+//! through the piece-by-piece path with the SHA-256 on another thread,
+//! whose digest must have taken exactly the pieces of its own stream.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod attachment {
     use chacha20poly1305::aead::{Aead, KeyInit};
     use chacha20poly1305::{ChaCha20Poly1305, Nonce};
     use confide_protocol::attachment::{
-        AttachmentDecryptor, AttachmentEncryptor, AttachmentRef, CHUNK_SIZE, HEADER_LEN,
-        MAX_ATTACHMENT_SIZE, TAG_LEN, decrypt_attachment, encrypt_attachment, padded_len,
+        AttachmentDecryptor, AttachmentEncryptor, AttachmentRef, CHUNK_SIZE, CiphertextPiece,
+        HEADER_LEN, MAX_ATTACHMENT_SIZE, TAG_LEN, ciphertext_len, decrypt_attachment,
+        encrypt_attachment, padded_len,
     };
     use confide_protocol::codec::{Reader, Writer};
     use confide_protocol::label::sha256;
@@ -20,6 +23,8 @@ mod attachment {
     use rand_chacha::ChaCha20Rng;
     use rand_core::{Rng, SeedableRng};
     use sha2::Sha256;
+    use std::sync::mpsc;
+    use std::thread;
 
     const CONV: ConversationId = ConversationId([7; 32]);
     const SEALED: usize = CHUNK_SIZE + TAG_LEN;
@@ -331,5 +336,255 @@ mod attachment {
         let shown = format!("{r:?}");
         assert!(shown.contains("redacted"));
         assert!(!shown.contains(&hex::encode(&good[KEY..SIZE])));
+    }
+
+    /// Encrypts piece by piece into one buffer, hashing on a second thread.
+    fn encrypt_pipelined(plain: &[u8], seed: u64) -> (Vec<u8>, AttachmentRef) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut enc = AttachmentEncryptor::new(&CONV, plain.len() as u64, &mut rng).unwrap();
+        let mut digest = enc.detached_digest();
+        let mut out = vec![0u8; ciphertext_len(padded_len(plain.len() as u64)) as usize];
+        let r = thread::scope(|s| {
+            let (tx, rx) = mpsc::channel::<CiphertextPiece<'_>>();
+            let hasher = s.spawn(move || {
+                rx.into_iter().for_each(|p| digest.absorb(p));
+                digest
+            });
+            let (mut input, mut output) = (plain, &mut out[..]);
+            while enc.next_piece_len() > 0 {
+                let (now, later) = input.split_at(enc.next_piece_plaintext_len());
+                let (slot, rest) = std::mem::take(&mut output).split_at_mut(enc.next_piece_len());
+                tx.send(enc.seal_piece(now, slot).unwrap()).unwrap();
+                (input, output) = (later, rest);
+            }
+            assert!(input.is_empty() && output.is_empty());
+            drop(tx);
+            enc.finish_with_detached_digest(hasher.join().unwrap())
+        })
+        .unwrap();
+        (out, r)
+    }
+
+    /// Decrypts piece by piece, hashing on a second thread. Bytes past the
+    /// end go to `open_piece` as one piece; a short tail is left unread.
+    fn decrypt_pipelined(r: &AttachmentRef, ct: &[u8]) -> Result<Vec<u8>> {
+        let mut dec = AttachmentDecryptor::new(&CONV, r);
+        let mut digest = dec.detached_digest(&mut ChaCha20Rng::seed_from_u64(99));
+        let mut out = Vec::new();
+        thread::scope(|s| {
+            let (tx, rx) = mpsc::channel::<CiphertextPiece<'_>>();
+            let hasher = s.spawn(move || {
+                rx.into_iter().for_each(|p| digest.absorb(p));
+                digest
+            });
+            let mut input = ct;
+            while !input.is_empty() {
+                let n = match dec.next_piece_len() {
+                    0 => input.len(),
+                    n if n > input.len() => break,
+                    n => n,
+                };
+                let (piece, rest) = input.split_at(n);
+                let mut slot = vec![0u8; n.saturating_sub(TAG_LEN)];
+                let (kept, piece) = dec.open_piece(piece, &mut slot)?;
+                out.extend_from_slice(&slot[..kept]);
+                tx.send(piece).unwrap();
+                input = rest;
+            }
+            drop(tx);
+            dec.finish_with_detached_digest(hasher.join().unwrap())
+        })?;
+        Ok(out)
+    }
+
+    /// Opens every piece of `ct` on this thread and returns them in order.
+    fn open_all<'a>(dec: &mut AttachmentDecryptor, ct: &'a [u8]) -> Vec<CiphertextPiece<'a>> {
+        let (mut input, mut slot, mut pieces) = (ct, vec![0u8; CHUNK_SIZE], Vec::new());
+        while dec.next_piece_len() > 0 {
+            let (piece, rest) = input.split_at(dec.next_piece_len());
+            pieces.push(dec.open_piece(piece, &mut slot).unwrap().1);
+            input = rest;
+        }
+        pieces
+    }
+
+    #[test]
+    fn pipelined_paths_match_the_one_shot_ones() {
+        for size in [0usize, 1, 65_536, 65_537, 200_000, (1 << 22) + 1] {
+            let plain = plaintext(size);
+            let (ct, r) = encrypt_pipelined(&plain, size as u64);
+            let (want_ct, want_r) = ct_of(size, size as u64);
+            assert_eq!(ct, want_ct, "size {size}");
+            assert_eq!(encode(&r), encode(&want_r));
+            assert_eq!(decrypt_pipelined(&r, &ct).unwrap(), plain);
+        }
+    }
+
+    #[test]
+    fn pipelined_decryption_rejects_what_the_one_shot_rejects() {
+        let (ct, r) = ct_of(200_000, 1);
+        let (other, _) = ct_of(200_000, 2);
+        let mut bad = vec![
+            ct[..ct.len() - 1].to_vec(),
+            ct[..HEADER_LEN + SEALED].to_vec(),
+        ];
+        let mut longer = ct.clone();
+        longer.push(0);
+        bad.push(longer);
+        let mut reordered = ct[..HEADER_LEN].to_vec();
+        reordered.extend_from_slice(&ct[HEADER_LEN + SEALED..][..SEALED]);
+        reordered.extend_from_slice(&ct[HEADER_LEN..][..SEALED]);
+        reordered.extend_from_slice(&ct[HEADER_LEN + 2 * SEALED..]);
+        bad.push(reordered);
+        let mut swapped = ct.clone();
+        swapped[HEADER_LEN..][..SEALED].copy_from_slice(&other[HEADER_LEN..][..SEALED]);
+        bad.push(swapped);
+        for at in [0, 1, HEADER_LEN, ct.len() - 1] {
+            let mut flipped = ct.clone();
+            flipped[at] ^= 1;
+            bad.push(flipped);
+        }
+        for b in &bad {
+            let want = decrypt_attachment(&CONV, &r, b);
+            assert!(want.is_err());
+            assert_eq!(decrypt_pipelined(&r, b), want, "len {}", b.len());
+        }
+        let wrong_hash = flipped(&r, SHA);
+        let got = decrypt_pipelined(&wrong_hash, &ct);
+        assert_eq!(got, Err(Error::AttachmentHashMismatch));
+    }
+
+    #[test]
+    fn a_detached_digest_must_take_exactly_its_own_pieces() {
+        let (ct, r) = ct_of(200_000, 12);
+        let mut rng = ChaCha20Rng::seed_from_u64(13);
+        let run = |arrange: fn(&mut Vec<CiphertextPiece<'_>>)| {
+            let mut rng = ChaCha20Rng::seed_from_u64(14);
+            let mut dec = AttachmentDecryptor::new(&CONV, &r);
+            let mut digest = dec.detached_digest(&mut rng);
+            let mut pieces = open_all(&mut dec, &ct);
+            arrange(&mut pieces);
+            pieces.into_iter().for_each(|p| digest.absorb(p));
+            dec.finish_with_detached_digest(digest)
+        };
+        assert_eq!(run(|_| {}), Ok(()));
+        let skipped = run(|p| drop(p.remove(2)));
+        assert_eq!(skipped, Err(Error::AttachmentHashMismatch));
+        let reordered = run(|p| p.swap(1, 2));
+        assert_eq!(reordered, Err(Error::AttachmentHashMismatch));
+
+        // Two decryptions of the same attachment: each digest saw a valid
+        // file, but only its own decryptor may accept it.
+        let mut one = AttachmentDecryptor::new(&CONV, &r);
+        let mut two = AttachmentDecryptor::new(&CONV, &r);
+        let (mut d1, mut d2) = (one.detached_digest(&mut rng), two.detached_digest(&mut rng));
+        open_all(&mut one, &ct)
+            .into_iter()
+            .for_each(|p| d1.absorb(p));
+        open_all(&mut two, &ct)
+            .into_iter()
+            .for_each(|p| d2.absorb(p));
+        assert_eq!(
+            one.finish_with_detached_digest(d2),
+            Err(Error::AttachmentHashMismatch)
+        );
+        assert_eq!(
+            two.finish_with_detached_digest(d1),
+            Err(Error::AttachmentHashMismatch)
+        );
+
+        // Pieces opened before any digest was issued count for none.
+        let mut early = AttachmentDecryptor::new(&CONV, &r);
+        let pieces = open_all(&mut early, &ct);
+        let mut late = early.detached_digest(&mut rng);
+        pieces.into_iter().for_each(|p| late.absorb(p));
+        assert_eq!(
+            early.finish_with_detached_digest(late),
+            Err(Error::AttachmentHashMismatch)
+        );
+
+        // Pieces bypass the decryptor's own hash, so `finish` refuses them.
+        let mut dec = AttachmentDecryptor::new(&CONV, &r);
+        let _digest = dec.detached_digest(&mut rng);
+        drop(open_all(&mut dec, &ct));
+        assert_eq!(dec.finish(), Err(Error::AttachmentHashMismatch));
+
+        // The header through `update`, the chunks as pieces: no digest fits.
+        let mut dec = AttachmentDecryptor::new(&CONV, &r);
+        let mut digest = dec.detached_digest(&mut rng);
+        assert_eq!(dec.update(&ct[..HEADER_LEN]), Ok(vec![]));
+        open_all(&mut dec, &ct[HEADER_LEN..])
+            .into_iter()
+            .for_each(|p| digest.absorb(p));
+        assert_eq!(
+            dec.finish_with_detached_digest(digest),
+            Err(Error::AttachmentHashMismatch)
+        );
+    }
+
+    #[test]
+    fn open_piece_checks_its_lengths() {
+        let (ct, r) = ct_of(70_000, 15);
+        let mut rng = ChaCha20Rng::seed_from_u64(16);
+        let mut dec = AttachmentDecryptor::new(&CONV, &r);
+        let _digest = dec.detached_digest(&mut rng);
+        let mut slot = vec![0u8; CHUNK_SIZE];
+        assert_eq!(dec.next_piece_len(), HEADER_LEN);
+        let got = dec
+            .open_piece(&ct[..HEADER_LEN + 1], &mut slot)
+            .map(|(n, _)| n);
+        assert_eq!(got, Err(Error::AttachmentSizeMismatch));
+        let got = dec.open_piece(&ct[..HEADER_LEN], &mut slot).map(|(n, _)| n);
+        assert_eq!(got, Err(Error::AttachmentSizeMismatch), "errors are sticky");
+
+        let mut dec = AttachmentDecryptor::new(&CONV, &r);
+        let _header = dec.open_piece(&ct[..HEADER_LEN], &mut []).unwrap();
+        assert_eq!(dec.next_piece_len(), SEALED);
+        let got = dec.open_piece(&ct[HEADER_LEN..][..SEALED], &mut slot[..100]);
+        assert_eq!(got.map(|(n, _)| n), Err(Error::AttachmentSizeMismatch));
+    }
+
+    #[test]
+    fn the_encryptor_accepts_only_its_own_complete_digest() {
+        let plain = plaintext(200_000);
+        let pieces_of = |enc: &mut AttachmentEncryptor, out: &mut Vec<u8>| {
+            let mut input = &plain[..];
+            while enc.next_piece_len() > 0 {
+                let (now, later) = input.split_at(enc.next_piece_plaintext_len());
+                let mut slot = vec![0u8; enc.next_piece_len()];
+                out.extend_from_slice(enc.seal_piece(now, &mut slot).unwrap().as_bytes());
+                input = later;
+            }
+        };
+        let mut rng = ChaCha20Rng::seed_from_u64(17);
+        let new = |rng: &mut ChaCha20Rng| AttachmentEncryptor::new(&CONV, 200_000, rng).unwrap();
+
+        // Pieces bypass the encryptor's own hash, so `finish` refuses them.
+        let mut enc = new(&mut rng);
+        pieces_of(&mut enc, &mut Vec::new());
+        assert_eq!(enc.finish().err(), Some(Error::AttachmentHashMismatch));
+
+        // A digest of another encryptor, or one that missed a piece.
+        let (mut a, b) = (new(&mut rng), new(&mut rng));
+        let mut digest = b.detached_digest();
+        let mut slot = vec![0u8; HEADER_LEN];
+        digest.absorb(a.seal_piece(&[], &mut slot).unwrap());
+        let mut ct = Vec::new();
+        pieces_of(&mut a, &mut ct);
+        let got = a.finish_with_detached_digest(digest);
+        assert_eq!(got.err(), Some(Error::AttachmentHashMismatch));
+
+        // Wrong plaintext length for the piece; unfinished file.
+        let mut enc = new(&mut rng);
+        let mut slot = vec![0u8; SEALED];
+        let _header = enc.seal_piece(&[], &mut slot).unwrap();
+        let got = enc
+            .seal_piece(&plain[..10], &mut slot)
+            .map(|p| p.as_bytes().len());
+        assert_eq!(got, Err(Error::AttachmentSizeMismatch));
+        let enc = new(&mut rng);
+        let digest = enc.detached_digest();
+        let got = enc.finish_with_detached_digest(digest);
+        assert_eq!(got.err(), Some(Error::AttachmentSizeMismatch));
     }
 }

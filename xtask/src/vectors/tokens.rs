@@ -2,7 +2,7 @@
 //! (`verify_signed`) or by the server (`verify_hmac`) (§12).
 //!
 //! The inputs are those of the known-answer vectors printed in
-//! docs/spec-parts/token.md §12.8; the generator stops if the tokens it
+//! docs/protocol.md §12.8; the generator stops if the tokens it
 //! issues differ from the ones printed there.
 
 use super::case::{Case, Ctx, SUCCESS, VectorFile, hx, obj};
@@ -280,7 +280,7 @@ fn check_spec(token: &[u8], body_len: usize, scheme: u8, proof_hex: &str) -> Res
     let tail = token.get(body_len..).ctx("token tail")?;
     if tail != expected_tail.as_slice() || token.len() - body_len != 1 + proof_hex.len() / 2 {
         return Err(format!(
-            "the issued scheme-{scheme} token does not match docs/spec-parts/token.md §12.8: got {}",
+            "the issued scheme-{scheme} token does not match docs/protocol.md §12.8: got {}",
             hex::encode(tail)
         ));
     }
