@@ -35,6 +35,8 @@ pub enum Structure {
     Attachment,
     /// A conversation descriptor.
     Conversation,
+    /// A generation-key grant.
+    Grant,
 }
 
 /// Everything that can go wrong in the protocol core.

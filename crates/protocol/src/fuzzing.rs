@@ -248,6 +248,10 @@ fn decode_each(f: &Fixture, data: &[u8]) {
     if let Ok(r) = SignedRootRotation::decode(data) {
         assert_eq!(r.encode(), data, "SignedRootRotation");
     }
+    if let Ok(g) = crate::grant::SignedGrant::decode(data) {
+        assert_eq!(g.encode(), data, "SignedGrant");
+        let _ = g.accept(&f.state, &f.agent);
+    }
     if let Ok(b) = Body::decode_padded(data) {
         let again = b.encode_padded().expect("a decoded body encodes");
         assert_eq!(again.as_slice(), data, "Body");

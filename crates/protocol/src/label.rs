@@ -26,6 +26,10 @@ pub mod labels {
     pub const GENERATION_HASH: &str = "confide/v1/generation-hash";
     /// HPKE `info` sealing a generation private key to a member device.
     pub const GENERATION_SEAL: &str = "confide/v1/generation-seal";
+    /// Signature on a generation-key grant by the granting device.
+    pub const GENERATION_GRANT_SIG: &str = "confide/v1/generation-grant";
+    /// HPKE `info` sealing a granted generation key to the grantee.
+    pub const GENERATION_GRANT_SEAL: &str = "confide/v1/generation-grant-seal";
     /// Signature on a root rotation, by the old root.
     pub const ROOT_ROTATION_SIG: &str = "confide/v1/root-rotation";
     /// Signature on a root rotation, by the new root (proof of possession).
@@ -107,6 +111,8 @@ mod tests {
             labels::GENERATION_SIG,
             labels::GENERATION_HASH,
             labels::GENERATION_SEAL,
+            labels::GENERATION_GRANT_SIG,
+            labels::GENERATION_GRANT_SEAL,
             labels::ROOT_ROTATION_SIG,
             labels::ROOT_ROTATION_ACCEPT_SIG,
             labels::ROOT_ROTATION_HASH,

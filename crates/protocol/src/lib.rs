@@ -30,6 +30,7 @@ pub mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 pub mod generation;
+pub mod grant;
 pub mod ids;
 pub mod keyfile;
 pub mod keys;

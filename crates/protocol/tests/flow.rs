@@ -545,3 +545,130 @@ fn identity_token_in_first_message_marks_visitor_verified() {
         );
     }
 }
+
+#[test]
+fn a_new_agent_reads_history_through_a_grant_and_nobody_else_can_use_one() {
+    use confide_protocol::grant::SignedGrant;
+    let mut org = Org::new(7);
+    let mut rng = ChaCha20Rng::seed_from_u64(700);
+    let alice = DeviceSecretKey::generate(&mut rng);
+    let bob = DeviceSecretKey::generate(&mut rng);
+    let outsider = DeviceSecretKey::generate(&mut rng);
+    let visitor = DeviceSecretKey::generate(&mut rng);
+    let before = org.publish(&[(&alice, Role::Agent)]);
+    let conv = Conversation::start(ORG, INBOX, visitor.public(), &mut rng);
+    let old = send(
+        &visitor,
+        1,
+        &conv,
+        &before,
+        Audience::Conversation,
+        "order 1234 is late",
+        &mut rng,
+    );
+
+    // Bob joins later: the new generation is sealed to him, the old one is not.
+    let after = org.publish(&[(&alice, Role::Agent), (&bob, Role::Agent)]);
+    assert_eq!(
+        envelope::open(
+            &old,
+            &conv,
+            &after,
+            &keyring(&bob, &after),
+            OpenMode::History
+        )
+        .unwrap_err(),
+        Error::NotARecipient
+    );
+    // Alice grants him generation 0; Bob accepts it and reads the history.
+    let g0 = after.generation(Generation(0)).unwrap();
+    let alice_g0 = g0.unseal(&alice).unwrap();
+    let grant =
+        SignedGrant::issue(&after, g0, &alice_g0, &alice, &bob.device_id(), &mut rng).unwrap();
+    let wire = grant.encode();
+    let key = SignedGrant::decode(&wire)
+        .unwrap()
+        .accept(&after, &bob)
+        .unwrap();
+    let mut ring = keyring(&bob, &after);
+    ring.insert(key);
+    let opened = envelope::open(&old, &conv, &after, &ring, OpenMode::History).unwrap();
+    assert_eq!(opened.body.text, "order 1234 is late");
+
+    // A grant to a non-member is refused at issue; a grant meant for Bob is useless to others.
+    assert_eq!(
+        SignedGrant::issue(
+            &after,
+            g0,
+            &alice_g0,
+            &alice,
+            &outsider.device_id(),
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::NotAGenerationRecipient
+    );
+    assert_eq!(
+        SignedGrant::decode(&wire)
+            .unwrap()
+            .accept(&after, &outsider)
+            .unwrap_err(),
+        Error::NotAGenerationRecipient
+    );
+    // Any changed byte is refused.
+    for i in [1usize, 50, 150, wire.len() - 1] {
+        let mut bad = wire.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            SignedGrant::decode(&bad)
+                .and_then(|g| g.accept(&after, &bob))
+                .is_err(),
+            "byte {i}"
+        );
+    }
+    // Bob (a generation-1 reader only) cannot pose as a granter of generation 0.
+    let forged =
+        SignedGrant::issue(&after, g0, &alice_g0, &bob, &bob.device_id(), &mut rng).unwrap();
+    assert_eq!(
+        forged.accept(&after, &bob).unwrap_err(),
+        Error::WrongSigner(Structure::Grant)
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any single-bit change of a grant is refused by its grantee.
+    #[test]
+    fn any_bit_flip_of_a_grant_is_refused(bit in 0usize..(SignedGrantLen::LEN * 8)) {
+        use confide_protocol::grant::SignedGrant;
+        let (after, bob, wire) = &*GRANT_FIXTURE;
+        let mut bad = wire.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        proptest::prop_assert!(SignedGrant::decode(&bad).and_then(|g| g.accept(after, bob)).is_err());
+        proptest::prop_assert!(SignedGrant::decode(wire).unwrap().accept(after, bob).is_ok());
+    }
+}
+
+struct SignedGrantLen;
+impl SignedGrantLen {
+    const LEN: usize = 1 + 16 + 16 + 8 + 32 + 32 + 32 + 80 + 64;
+}
+
+static GRANT_FIXTURE: std::sync::LazyLock<(InboxState, DeviceSecretKey, Vec<u8>)> =
+    std::sync::LazyLock::new(|| {
+        use confide_protocol::grant::SignedGrant;
+        let mut org = Org::new(8);
+        let mut rng = ChaCha20Rng::seed_from_u64(800);
+        let alice = DeviceSecretKey::generate(&mut rng);
+        let bob = DeviceSecretKey::generate(&mut rng);
+        org.publish(&[(&alice, Role::Agent)]);
+        let after = org.publish(&[(&alice, Role::Agent), (&bob, Role::Supervisor)]);
+        let g0 = after.generation(Generation(0)).unwrap();
+        let key = g0.unseal(&alice).unwrap();
+        let wire = SignedGrant::issue(&after, g0, &key, &alice, &bob.device_id(), &mut rng)
+            .unwrap()
+            .encode();
+        assert_eq!(wire.len(), SignedGrantLen::LEN);
+        (after, bob, wire)
+    });

@@ -533,6 +533,9 @@ fn read_op(r: &mut Reader<'_>, op: &Op) -> Result<bool> {
 /// Runs every public decoder on `bytes`; whatever decodes must re-encode to
 /// exactly `bytes` (one encoding per value, §3).
 fn decode_everything(bytes: &[u8]) {
+    if let Ok(g) = confide_protocol::grant::SignedGrant::decode(bytes) {
+        assert_eq!(g.encode(), bytes, "SignedGrant re-encodes");
+    }
     let f = &*FIXTURE;
     if let Ok(e) = Envelope::decode(bytes) {
         assert_eq!(e.encode(), bytes);
