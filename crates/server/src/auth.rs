@@ -1,0 +1,202 @@
+//! Who is calling: staff sessions and visitor tokens, as axum extractors.
+//!
+//! Tokens are 32 random bytes, hex-encoded, given to the client once; the
+//! database stores only their SHA-256, compared by primary-key lookup (no
+//! timing side channel on the secret itself). Staff present theirs as the
+//! `confide_session` cookie (HttpOnly, Secure, SameSite=Strict; the
+//! console) or as `Authorization: Bearer <token>` (API, SDK). Visitors
+//! present `Authorization: Visitor <token>`.
+//!
+//! Authorisation (which inboxes and conversations) is checked by the
+//! handlers with [`Staff::may_read_inbox`] and friends; this module only
+//! establishes identity.
+
+use crate::app::AppState;
+use crate::db;
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use confide_protocol::InboxId;
+use rand_core::Rng;
+use sha2::{Digest, Sha256};
+
+/// Name of the console's session cookie.
+pub const SESSION_COOKIE: &str = "confide_session";
+
+/// A staff role and its permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffRole {
+    /// Users, inboxes, settings.
+    Admin,
+    /// All conversations of their inboxes.
+    Supervisor,
+    /// Conversations of their inboxes (optionally only those assigned).
+    Agent,
+    /// Audit, alerts, abuse reports — never transcripts.
+    SecurityOfficer,
+}
+
+impl StaffRole {
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "supervisor" => Some(Self::Supervisor),
+            "agent" => Some(Self::Agent),
+            "security_officer" => Some(Self::SecurityOfficer),
+            _ => None,
+        }
+    }
+
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Supervisor => "supervisor",
+            Self::Agent => "agent",
+            Self::SecurityOfficer => "security_officer",
+        }
+    }
+
+    /// Whether this role may see conversation metadata and envelopes at all.
+    pub fn reads_conversations(self) -> bool {
+        matches!(self, Self::Supervisor | Self::Agent)
+    }
+
+    /// Whether this role manages users, inboxes and settings.
+    pub fn administers(self) -> bool {
+        matches!(self, Self::Admin)
+    }
+}
+
+/// An authenticated staff member.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    /// User id.
+    pub user_id: i64,
+    /// Role.
+    pub role: StaffRole,
+    /// Inboxes the user belongs to.
+    pub inboxes: Vec<InboxId>,
+    /// Must change the one-time password before anything else.
+    pub must_change_password: bool,
+}
+
+impl Staff {
+    /// Whether the user belongs to `inbox`.
+    pub fn in_inbox(&self, inbox: &InboxId) -> bool {
+        self.inboxes.contains(inbox)
+    }
+
+    /// Whether the user may read conversations of `inbox`.
+    pub fn may_read_inbox(&self, inbox: &InboxId) -> bool {
+        self.role.reads_conversations() && self.in_inbox(inbox)
+    }
+}
+
+/// An authenticated visitor.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    /// Visitor row id.
+    pub visitor_id: i64,
+    /// The visitor's device id.
+    pub device_id: [u8; 32],
+    /// Blocked visitors may read but not send.
+    pub blocked: bool,
+}
+
+/// A fresh random token (hex) and the SHA-256 to store.
+pub fn new_token() -> (String, [u8; 32]) {
+    let mut raw = [0u8; 32];
+    crate::keys::os_rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// SHA-256 of a presented token.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn bearer<'a>(parts: &'a Parts, scheme: &str) -> Option<&'a str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (s, token) = value.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme).then_some(token.trim())
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts, "Bearer")
+            .or_else(|| cookie(parts, SESSION_COOKIE))
+            .ok_or_else(ApiError::unauthorized)?;
+        let hash = token_hash(token);
+        let now = db::now();
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "SELECT u.id, u.role, u.must_change_password FROM session s JOIN user u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        )
+        .bind(hash.as_slice())
+        .bind(now)
+        .fetch_optional(&state.0.pool)
+        .await?;
+        let (user_id, role, must_change) = row.ok_or_else(ApiError::unauthorized)?;
+        let role = StaffRole::parse(&role)
+            .ok_or_else(|| ApiError::internal("unknown role in database"))?;
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT inbox_id FROM user_inbox WHERE user_id = ?")
+                .bind(user_id)
+                .fetch_all(&state.0.pool)
+                .await?;
+        let inboxes = rows
+            .into_iter()
+            .filter_map(|(b,)| <[u8; 16]>::try_from(b).ok().map(InboxId))
+            .collect();
+        sqlx::query("UPDATE session SET last_seen = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(hash.as_slice())
+            .execute(&state.0.pool)
+            .await?;
+        Ok(Staff {
+            user_id,
+            role,
+            inboxes,
+            must_change_password: must_change != 0,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts, "Visitor").ok_or_else(ApiError::unauthorized)?;
+        let row: Option<(i64, Vec<u8>, Option<i64>)> =
+            sqlx::query_as("SELECT id, device_id, blocked_at FROM visitor WHERE token_hash = ?")
+                .bind(token_hash(token).as_slice())
+                .fetch_optional(&state.0.pool)
+                .await?;
+        let (visitor_id, device_id, blocked_at) = row.ok_or_else(ApiError::unauthorized)?;
+        let device_id = <[u8; 32]>::try_from(device_id)
+            .map_err(|_| ApiError::internal("corrupt visitor device id"))?;
+        Ok(Visitor {
+            visitor_id,
+            device_id,
+            blocked: blocked_at.is_some(),
+        })
+    }
+}
