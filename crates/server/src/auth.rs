@@ -7,6 +7,12 @@
 //! console) or as `Authorization: Bearer <token>` (API, SDK). Visitors
 //! present `Authorization: Visitor <token>`.
 //!
+//! A staff member whose password must still be changed (a one-time
+//! password set by an administrator or the first start) is refused by the
+//! [`Staff`] extractor with 403 `password_change_required`
+//! ([`Staff::require_ready`]); only the account endpoints (`/me`, the
+//! password change, logout) take a [`StaffSession`], which lets them in.
+//!
 //! Authorisation (which inboxes and conversations) is checked by the
 //! handlers with [`Staff::may_read_inbox`] and friends; this module only
 //! establishes identity.
@@ -15,8 +21,8 @@ use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use confide_protocol::InboxId;
 use rand_core::Rng;
 use sha2::{Digest, Sha256};
@@ -93,6 +99,40 @@ impl Staff {
     pub fn may_read_inbox(&self, inbox: &InboxId) -> bool {
         self.role.reads_conversations() && self.in_inbox(inbox)
     }
+
+    /// 403 `password_change_required` while the one-time password has not
+    /// been changed. The [`Staff`] extractor already calls it; code holding
+    /// a [`StaffSession`] calls it before anything but account management.
+    pub fn require_ready(&self) -> Result<(), ApiError> {
+        if self.must_change_password {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "change your one-time password first (POST /api/v1/me/password)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// 403 `forbidden` unless the user is an administrator.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role.administers() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("administrators only"))
+        }
+    }
+}
+
+/// An authenticated staff session, whether or not its password must still
+/// be changed: for the account endpoints only (`/me`, password change,
+/// logout). Everything else extracts [`Staff`].
+#[derive(Clone, Debug)]
+pub struct StaffSession {
+    /// Who.
+    pub staff: Staff,
+    /// SHA-256 of the presented session token (the `session` row's key).
+    pub token_hash: [u8; 32],
 }
 
 /// An authenticated visitor.
@@ -140,6 +180,17 @@ fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
+    /// A live session whose password need not be changed (else 401 or 403).
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = StaffSession::from_request_parts(parts, state).await?;
+        session.staff.require_ready()?;
+        Ok(session.staff)
+    }
+}
+
+impl FromRequestParts<AppState> for StaffSession {
+    type Rejection = ApiError;
+
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts, "Bearer")
             .or_else(|| cookie(parts, SESSION_COOKIE))
@@ -171,11 +222,14 @@ impl FromRequestParts<AppState> for Staff {
             .bind(hash.as_slice())
             .execute(&state.0.pool)
             .await?;
-        Ok(Staff {
-            user_id,
-            role,
-            inboxes,
-            must_change_password: must_change != 0,
+        Ok(StaffSession {
+            staff: Staff {
+                user_id,
+                role,
+                inboxes,
+                must_change_password: must_change != 0,
+            },
+            token_hash: hash,
         })
     }
 }

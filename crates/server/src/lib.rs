@@ -7,10 +7,10 @@
 //! speaks HTTP or SQL; Rust code reaches it through `confide-client`.
 //!
 //! Status (issue 3, in progress): configuration, the SQLite store, managed-
-//! mode bootstrap (organisation, root key, server device, default inbox,
-//! administrator), membership/generation publishing, `/healthz`,
-//! `/api/v1/organisation` and the OpenAPI document. Accounts, devices,
-//! visitors, conversations and delivery come next.
+//! mode bootstrap, membership/generation publishing, accounts (login,
+//! sessions, throttling, users, inboxes), devices, statement chains,
+//! visitors, conversations and the OpenAPI document. Envelope delivery
+//! (group commit, catch-up, WebSocket fan-out) comes next.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -26,6 +26,7 @@ pub mod extract;
 pub mod keys;
 pub mod managed;
 pub mod password;
+pub mod throttle;
 
 use app::{App, AppState};
 use config::Config;

@@ -8,6 +8,7 @@ use axum::Router;
 pub mod auth;
 pub mod conversations;
 pub mod devices;
+pub mod inboxes;
 pub mod users;
 pub mod visitors;
 
@@ -16,6 +17,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(inboxes::routes())
         .merge(devices::routes())
         .merge(visitors::routes())
         .merge(conversations::routes())
@@ -26,6 +28,7 @@ pub fn documents() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         auth::document(),
         users::document(),
+        inboxes::document(),
         devices::document(),
         visitors::document(),
         conversations::document(),
