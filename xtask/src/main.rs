@@ -30,14 +30,20 @@ fn main() -> ExitCode {
 
 /// The workspace root.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo xtask` sets CARGO_MANIFEST_DIR when it runs us; prefer it over
+    // the compile-time value, which names whichever checkout built the
+    // binary (a shared target directory serves several checkouts).
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Crates compiled to WebAssembly for the browser (no I/O in them).
-const WASM_CRATES: &[&str] = &["confide-protocol"];
+const WASM_CRATES: &[&str] = &["confide-protocol", "confide-guard"];
 
 fn wasm() -> Result<(), String> {
     for krate in WASM_CRATES {

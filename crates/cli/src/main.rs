@@ -2,6 +2,7 @@
 //! arguments and calls a library crate; errors are printed once, here, and
 //! set the exit code.
 
+mod guard_cmd;
 mod serve_cmd;
 
 use clap::{Parser, Subcommand};
@@ -19,12 +20,18 @@ struct Cli {
 enum Command {
     /// Run the server: zero configuration, SQLite in ./confide-data, 127.0.0.1:8080.
     Serve(serve_cmd::ServeArgs),
+    /// Data-loss-prevention and link-safety tools.
+    Guard {
+        #[command(subcommand)]
+        command: guard_cmd::GuardCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Guard { command } => guard_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

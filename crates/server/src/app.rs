@@ -28,6 +28,8 @@ pub struct App {
     pub config: Config,
     /// The organisation and its managed-mode keys.
     pub org: Organisation,
+    /// Envelope writer (group commit), fan-out and statement cache.
+    pub delivery: crate::delivery::Delivery,
 }
 
 /// The OpenAPI description of `/api/v1`.

@@ -7,10 +7,10 @@
 //! speaks HTTP or SQL; Rust code reaches it through `confide-client`.
 //!
 //! Status (issue 3, in progress): configuration, the SQLite store, managed-
-//! mode bootstrap, membership/generation publishing, accounts (login,
-//! sessions, throttling, users, inboxes), devices, statement chains,
-//! visitors, conversations and the OpenAPI document. Envelope delivery
-//! (group commit, catch-up, WebSocket fan-out) comes next.
+//! mode bootstrap (organisation, root key, server device, default inbox,
+//! administrator), membership/generation publishing, `/healthz`,
+//! `/api/v1/organisation` and the OpenAPI document. Accounts, devices,
+//! visitors, conversations and delivery come next.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,6 +21,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod keys;
@@ -71,7 +72,16 @@ pub async fn prepare(
     })?;
     let pool = db::open(&config.data).await?;
     let (org, first) = bootstrap::load_or_create(&pool, &config.data).await?;
-    Ok((AppState(Arc::new(App { pool, config, org })), first))
+    let delivery = delivery::Delivery::start(pool.clone());
+    Ok((
+        AppState(Arc::new(App {
+            pool,
+            config,
+            org,
+            delivery,
+        })),
+        first,
+    ))
 }
 
 /// Serves until `shutdown` completes, then closes the database cleanly

@@ -8,9 +8,11 @@ use axum::Router;
 pub mod auth;
 pub mod conversations;
 pub mod devices;
+pub mod envelopes;
 pub mod inboxes;
 pub mod users;
 pub mod visitors;
+pub mod ws;
 
 /// Every area's routes.
 pub fn routes() -> Router<AppState> {
@@ -21,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .merge(devices::routes())
         .merge(visitors::routes())
         .merge(conversations::routes())
+        .merge(envelopes::routes())
+        .merge(ws::routes())
 }
 
 /// Every area's OpenAPI paths and schemas.
@@ -32,5 +36,7 @@ pub fn documents() -> Vec<utoipa::openapi::OpenApi> {
         devices::document(),
         visitors::document(),
         conversations::document(),
+        envelopes::document(),
+        ws::document(),
     ]
 }
