@@ -25,6 +25,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod maintenance;
 pub mod managed;
 pub mod password;
 pub mod throttle;
@@ -94,13 +95,29 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Listen { addr, source })?;
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] on a listener the caller bound (e.g. `127.0.0.1:0` in tests,
+/// which then know the port from `listener.local_addr()`).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: state.0.config.listen,
+        source,
+    })?;
     let pool = state.0.pool.clone();
+    let upkeep = tokio::spawn(maintenance::run(state.clone()));
     // Connection info gives handlers the client address (rate limits).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServeError::Listen { addr, source })?;
+        .await;
+    upkeep.abort();
+    served.map_err(|source| ServeError::Listen { addr, source })?;
     pool.close().await;
     Ok(())
 }

@@ -66,6 +66,8 @@ pub async fn load_chain(pool: &SqlitePool, inbox: InboxId) -> Result<Chain, Publ
     Ok(chain)
 }
 
+static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Re-derives the membership of `inbox` from the database and publishes a
 /// new statement (and generation) when it differs from the head, or when
 /// `force_rotation` is set or the head generation is older than a week.
@@ -76,6 +78,9 @@ pub async fn publish(
     inbox: InboxId,
     force_rotation: bool,
 ) -> Result<(), PublishError> {
+    // One publisher at a time: two would both derive the next seq from the
+    // same head, and the second insert would fail.
+    let _one_at_a_time = PUBLISHING.lock().await;
     let now = Timestamp(u64::try_from(db::now()).unwrap_or(0));
     let anchor = TrustAnchor {
         org,
@@ -135,13 +140,14 @@ pub async fn publish(
         rotate_roles: RoleSet::of(&[Role::Admin]),
         members,
         required_recipients: head.map_or_else(Vec::new, |m| m.body().required_recipients.clone()),
-        token_keys: head.map_or_else(Vec::new, |m| m.body().token_keys.clone()),
+        token_keys: crate::api::identity::token_keys(pool, org).await?,
         policy: head.map_or_else(Vec::new, |m| m.body().policy.clone()),
         name_book: Vec::new(),
     };
     body.canonicalize();
     let same_members = head.is_some_and(|m| {
         m.body().members == body.members
+            && m.body().token_keys == body.token_keys
             && m.body().not_after.0 > now.0 + MEMBERSHIP_VALIDITY_SECS / 2
     });
     let mut tx = pool.begin().await?;

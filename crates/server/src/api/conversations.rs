@@ -23,6 +23,7 @@ use crate::access::{
     Caller, ConversationRow, ConversationState, RawRow, SELECT_CONVERSATION, conversation_access,
     load_conversation,
 };
+use crate::api::identity::ServerVerified;
 use crate::app::AppState;
 use crate::auth::{Staff, StaffRole, Visitor};
 use crate::db;
@@ -155,6 +156,9 @@ pub struct ConversationView {
     pub assignee: Option<i64>,
     /// The visitor.
     pub visitor: ConversationVisitor,
+    /// What the server verified about the visitor in this inbox from an
+    /// HMAC identity token (§12.6), if any; label it "server-verified".
+    pub server_verified: Option<ServerVerified>,
     /// Descriptor (hex); clients verify it against the id before use (§7).
     pub descriptor: String,
     /// Highest envelope sequence number.
@@ -166,8 +170,11 @@ pub struct ConversationView {
 }
 
 impl ConversationView {
-    fn of(row: ConversationRow, caller_is_staff: bool) -> Self {
-        Self {
+    async fn of(state: &AppState, row: ConversationRow, caller_is_staff: bool) -> ApiResult<Self> {
+        let server_verified =
+            crate::api::identity::server_verified(&state.0.pool, row.visitor_id, row.inbox_id)
+                .await?;
+        Ok(Self {
             id: row.id.to_hex(),
             inbox_id: row.inbox_id.to_hex(),
             state: row.state.as_str().into(),
@@ -182,7 +189,8 @@ impl ConversationView {
             last_seq: row.last_seq,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+            server_verified,
+        })
     }
 }
 
@@ -280,7 +288,7 @@ async fn create_conversation(
     }
 
     if let Some(row) = load_conversation(&state, id).await? {
-        return existing(row, &visitor);
+        return existing(&state, row, &visitor).await;
     }
     let now = db::now();
     let inserted = sqlx::query(
@@ -306,21 +314,28 @@ async fn create_conversation(
     match row {
         Some(row) if inserted => {
             tracing::info!(conversation = %id, inbox = %inbox, "conversation created");
-            Ok((StatusCode::CREATED, Json(ConversationView::of(row, false))))
+            Ok((
+                StatusCode::CREATED,
+                Json(ConversationView::of(&state, row, false).await?),
+            ))
         }
-        Some(row) => existing(row, &visitor),
+        Some(row) => existing(&state, row, &visitor).await,
         None => Err(ApiError::too_many_requests(
             "too many conversations started; try again later",
         )),
     }
 }
 
-fn existing(
+async fn existing(
+    state: &AppState,
     row: ConversationRow,
     visitor: &Visitor,
 ) -> ApiResult<(StatusCode, Json<ConversationView>)> {
     if row.visitor_id == visitor.visitor_id {
-        Ok((StatusCode::OK, Json(ConversationView::of(row, false))))
+        Ok((
+            StatusCode::OK,
+            Json(ConversationView::of(state, row, false).await?),
+        ))
     } else {
         Err(ApiError::conflict(
             "conversation_exists",
@@ -415,10 +430,11 @@ async fn list_conversations(
         .bind(q.offset.unwrap_or(0))
         .fetch_all(&state.0.pool)
         .await?;
-    let conversations = rows
-        .into_iter()
-        .map(|raw| ConversationRow::try_from(raw).map(|row| ConversationView::of(row, true)))
-        .collect::<ApiResult<_>>()?;
+    let mut conversations = Vec::with_capacity(rows.len());
+    for raw in rows {
+        let row = ConversationRow::try_from(raw)?;
+        conversations.push(ConversationView::of(&state, row, true).await?);
+    }
     Ok(Json(ConversationList { conversations }))
 }
 
@@ -439,10 +455,9 @@ async fn get_conversation(
     AppPath(id): AppPath<String>,
 ) -> ApiResult<Json<ConversationView>> {
     let row = conversation_access(&state, &caller, parse_id(&id)?).await?;
-    Ok(Json(ConversationView::of(
-        row,
-        matches!(caller, Caller::Staff(_)),
-    )))
+    Ok(Json(
+        ConversationView::of(&state, row, matches!(caller, Caller::Staff(_))).await?,
+    ))
 }
 
 mod actions;

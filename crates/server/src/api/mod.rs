@@ -9,6 +9,7 @@ pub mod auth;
 pub mod conversations;
 pub mod devices;
 pub mod envelopes;
+pub mod identity;
 pub mod inboxes;
 pub mod users;
 pub mod visitors;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(conversations::routes())
         .merge(envelopes::routes())
         .merge(ws::routes())
+        .merge(identity::routes())
 }
 
 /// Every area's OpenAPI paths and schemas.
@@ -38,5 +40,6 @@ pub fn documents() -> Vec<utoipa::openapi::OpenApi> {
         conversations::document(),
         envelopes::document(),
         ws::document(),
+        identity::document(),
     ]
 }

@@ -99,10 +99,13 @@ async fn transition(
     }
 }
 
-fn view(row: ConversationRow, caller: &Caller) -> Json<ConversationView> {
-    Json(ConversationView::of(
-        row,
-        matches!(caller, Caller::Staff(_)),
+async fn view(
+    state: &AppState,
+    row: ConversationRow,
+    caller: &Caller,
+) -> ApiResult<Json<ConversationView>> {
+    Ok(Json(
+        ConversationView::of(state, row, matches!(caller, Caller::Staff(_))).await?,
     ))
 }
 
@@ -139,7 +142,9 @@ pub(super) async fn assign(
     }
     require_reader(&state, row.inbox_id, to.user_id).await?;
     match row.state {
-        ConversationState::Assigned if row.assignee == Some(to.user_id) => Ok(view(row, &caller)),
+        ConversationState::Assigned if row.assignee == Some(to.user_id) => {
+            view(&state, row, &caller).await
+        }
         ConversationState::Open => {
             let row = transition(
                 &state,
@@ -150,7 +155,7 @@ pub(super) async fn assign(
                 "assign",
             )
             .await?;
-            Ok(view(row, &caller))
+            view(&state, row, &caller).await
         }
         ConversationState::Assigned | ConversationState::Closed => {
             Err(invalid_state(&row, "assign"))
@@ -193,7 +198,7 @@ pub(super) async fn transfer(
     }
     require_reader(&state, row.inbox_id, to.user_id).await?;
     if row.assignee == Some(to.user_id) {
-        return Ok(view(row, &caller));
+        return view(&state, row, &caller).await;
     }
     let row = transition(
         &state,
@@ -204,7 +209,7 @@ pub(super) async fn transfer(
         "transfer",
     )
     .await?;
-    Ok(view(row, &caller))
+    view(&state, row, &caller).await
 }
 
 /// Closes a conversation (staff who may see it, or its visitor).
@@ -238,7 +243,7 @@ pub(super) async fn close(
         "close",
     )
     .await?;
-    Ok(view(row, &caller))
+    view(&state, row, &caller).await
 }
 
 /// Reopens a closed conversation (staff who may see it, or its visitor
@@ -280,5 +285,5 @@ pub(super) async fn reopen(
         ConversationState::Open
     };
     let row = transition(&state, &caller, &row, to, keep, "reopen").await?;
-    Ok(view(row, &caller))
+    view(&state, row, &caller).await
 }
