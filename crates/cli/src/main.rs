@@ -2,6 +2,7 @@
 //! arguments and calls a library crate; errors are printed once, here, and
 //! set the exit code.
 
+mod bench;
 mod guard_cmd;
 mod serve_cmd;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the server: zero configuration, SQLite in ./confide-data, 127.0.0.1:8080.
     Serve(serve_cmd::ServeArgs),
+    /// Load-test a server through the SDK (spawns one unless --server is given).
+    Bench(bench::BenchArgs),
     /// Data-loss-prevention and link-safety tools.
     Guard {
         #[command(subcommand)]
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Guard { command } => guard_cmd::run(command),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

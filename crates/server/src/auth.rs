@@ -188,6 +188,9 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// How stale a session's `last_seen` may get before a request refreshes it.
+pub const LAST_SEEN_GRANULARITY_SECS: i64 = 60;
+
 impl FromRequestParts<AppState> for StaffSession {
     type Rejection = ApiError;
 
@@ -197,31 +200,36 @@ impl FromRequestParts<AppState> for StaffSession {
             .ok_or_else(ApiError::unauthorized)?;
         let hash = token_hash(token);
         let now = db::now();
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "SELECT u.id, u.role, u.must_change_password FROM session s JOIN user u ON u.id = s.user_id \
+        // One round trip: the user, its session's last use and its inboxes.
+        let row: Option<(i64, String, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.role, u.must_change_password, s.last_seen, \
+             (SELECT group_concat(hex(inbox_id)) FROM user_inbox WHERE user_id = u.id) \
+             FROM session s JOIN user u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
         )
         .bind(hash.as_slice())
         .bind(now)
         .fetch_optional(&state.0.pool)
         .await?;
-        let (user_id, role, must_change) = row.ok_or_else(ApiError::unauthorized)?;
+        let (user_id, role, must_change, last_seen, inboxes) =
+            row.ok_or_else(ApiError::unauthorized)?;
         let role = StaffRole::parse(&role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?;
-        let rows: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT inbox_id FROM user_inbox WHERE user_id = ?")
-                .bind(user_id)
-                .fetch_all(&state.0.pool)
-                .await?;
-        let inboxes = rows
-            .into_iter()
-            .filter_map(|(b,)| <[u8; 16]>::try_from(b).ok().map(InboxId))
+        let inboxes = inboxes
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(InboxId::from_hex)
             .collect();
-        sqlx::query("UPDATE session SET last_seen = ? WHERE token_hash = ?")
-            .bind(now)
-            .bind(hash.as_slice())
-            .execute(&state.0.pool)
-            .await?;
+        // `last_seen` is coarse on purpose: writing it on every request
+        // would be one more fsync'd transaction per API call.
+        if now - last_seen >= LAST_SEEN_GRANULARITY_SECS {
+            sqlx::query("UPDATE session SET last_seen = ? WHERE token_hash = ?")
+                .bind(now)
+                .bind(hash.as_slice())
+                .execute(&state.0.pool)
+                .await?;
+        }
         Ok(StaffSession {
             staff: Staff {
                 user_id,

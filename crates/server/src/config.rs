@@ -20,6 +20,31 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Abuse limits (`[limits]` in the TOML file).
+    pub limits: Limits,
+}
+
+/// Abuse limits. The defaults suit a public website; a load test from one
+/// address (`confide bench`) raises them in its own configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Visitor sessions one client address may create per hour.
+    pub visitors_per_address_per_hour: u32,
+    /// Sustained envelopes per second one visitor may send.
+    pub visitor_sends_per_sec: f64,
+    /// Envelopes one visitor may send in a burst.
+    pub visitor_send_burst: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            visitors_per_address_per_hour: 20,
+            visitor_sends_per_sec: 10.0,
+            visitor_send_burst: 30.0,
+        }
+    }
 }
 
 impl Default for Config {
@@ -30,6 +55,7 @@ impl Default for Config {
             public_url: None,
             session_ttl_secs: 12 * 60 * 60,
             max_body_bytes: 1024 * 1024,
+            limits: Limits::default(),
         }
     }
 }

@@ -73,7 +73,7 @@ pub async fn prepare(
     })?;
     let pool = db::open(&config.data).await?;
     let (org, first) = bootstrap::load_or_create(&pool, &config.data).await?;
-    let delivery = delivery::Delivery::start(pool.clone());
+    let delivery = delivery::Delivery::start(pool.clone(), &config.limits);
     Ok((
         AppState(Arc::new(App {
             pool,

@@ -68,6 +68,16 @@ pub async fn load_chain(pool: &SqlitePool, inbox: InboxId) -> Result<Chain, Publ
 
 static PUBLISHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Bumped after every commit that may have added statements, so caches of
+/// verified statements (`delivery::statements`) know to reload.
+static PUBLISHED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many times statements may have changed since start (see
+/// [`PUBLISHED`]); a cache built at one value is current while it holds.
+pub fn publications() -> u64 {
+    PUBLISHED.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Re-derives the membership of `inbox` from the database and publishes a
 /// new statement (and generation) when it differs from the head, or when
 /// `force_rotation` is set or the head generation is older than a week.
@@ -192,6 +202,7 @@ pub async fn publish(
         .await?;
     }
     tx.commit().await?;
+    PUBLISHED.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     Ok(())
 }
 

@@ -809,7 +809,7 @@ async fn visitor_creation_is_rate_limited_per_address() {
             .await
         }
     };
-    let limit = confide_server::api::visitors::VISITORS_PER_ADDRESS;
+    let limit = i64::from(confide_server::config::Limits::default().visitors_per_address_per_hour);
     for _ in 0..limit {
         assert_eq!(create([198, 51, 100, 7]).await.0, StatusCode::CREATED);
     }

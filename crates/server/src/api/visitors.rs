@@ -51,8 +51,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     Doc::openapi()
 }
 
-/// Visitors one client address may create per [`VISITOR_WINDOW_SECS`].
-pub const VISITORS_PER_ADDRESS: i64 = 20;
 /// The visitor-creation rate-limit window, in seconds.
 pub const VISITOR_WINDOW_SECS: i64 = 60 * 60;
 
@@ -136,7 +134,7 @@ async fn create_visitor(
     .bind(now)
     .bind(&address)
     .bind(now - VISITOR_WINDOW_SECS)
-    .bind(VISITORS_PER_ADDRESS)
+    .bind(i64::from(state.0.config.limits.visitors_per_address_per_hour))
     .fetch_optional(&state.0.pool)
     .await;
     let row = match result {

@@ -50,11 +50,6 @@ pub use fanout::{Event, Fanout, Who};
 pub use statements::InboxStates;
 pub use writer::{Append, AppendError, Outcome, WriterStats};
 
-/// Sustained envelopes per second one visitor may send.
-pub const VISITOR_SENDS_PER_SEC: f64 = 10.0;
-/// Envelopes one visitor may send in a burst.
-pub const VISITOR_SEND_BURST: f64 = 30.0;
-
 /// The delivery machinery shared by the handlers: the writer's queue, the
 /// fan-out, the verified statement cache and the visitor send limiter.
 #[derive(Clone)]
@@ -74,14 +69,19 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn start(pool: SqlitePool) -> Self {
+    /// Starts the writer task on the current Tokio runtime; visitors may
+    /// send `limits.visitor_sends_per_sec` sustained, in bursts of
+    /// `limits.visitor_send_burst`.
+    pub fn start(pool: SqlitePool, limits: &crate::config::Limits) -> Self {
         let fanout = Fanout::default();
         Self {
             writer: writer::Writer::start(pool, fanout.clone()),
             fanout,
             statements: Arc::new(InboxStates::default()),
-            visitor_sends: Arc::new(RateLimiter::new(VISITOR_SENDS_PER_SEC, VISITOR_SEND_BURST)),
+            visitor_sends: Arc::new(RateLimiter::new(
+                limits.visitor_sends_per_sec,
+                limits.visitor_send_burst,
+            )),
         }
     }
 

@@ -3,11 +3,13 @@
 //! Checking an envelope (docs/protocol.md §9.1) needs the inbox's
 //! [`InboxState`], verified from the organisation's root key. Verifying the
 //! whole chain per envelope would cost a signature check per statement, so
-//! the state is kept per inbox together with the chain heads it was built
-//! from (highest membership seq, highest generation). Every lookup reads
-//! the current heads from the database (one indexed query) and rebuilds the
-//! state when they moved, so a statement published by any code path or any
-//! process is in force for the next envelope.
+//! the state is kept per inbox together with the value of
+//! `managed::publications()` it was built at. `managed::publish` is the
+//! only code that stores statements and bumps that counter after each
+//! commit, so a lookup that finds the counter unchanged serves the cached
+//! state without touching the database, and a statement just published is
+//! in force for the next envelope. Entries are also rebuilt after
+//! [`MAX_AGE`], so that time-based validity is re-evaluated.
 //!
 //! Non-goals: serving chains to clients (`crate::api::devices`); signing
 //! statements (`crate::managed`).
@@ -20,8 +22,11 @@ use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Chain heads a state was verified at: (membership seq, generation), -1 for none.
-type Heads = (i64, i64);
+/// Longest a cached state is served without rebuilding it.
+pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The publication counter and the instant a state was built at.
+type Heads = (u64, std::time::Instant);
 
 /// The cache of verified inbox states.
 #[derive(Default)]
@@ -44,16 +49,10 @@ impl InboxStates {
         now: Timestamp,
     ) -> Result<Arc<InboxState>, PublishError> {
         let inbox = anchor.inbox;
-        let heads: Heads = sqlx::query_as(
-            "SELECT COALESCE((SELECT max(seq) FROM membership_statement WHERE inbox_id = ?), -1), \
-             COALESCE((SELECT max(generation) FROM generation_statement WHERE inbox_id = ?), -1)",
-        )
-        .bind(inbox.0.as_slice())
-        .bind(inbox.0.as_slice())
-        .fetch_one(pool)
-        .await?;
-        if let Some((cached, state)) = self.lock().get(&inbox)
-            && *cached == heads
+        let publications = crate::managed::publications();
+        if let Some(((at, built), state)) = self.lock().get(&inbox)
+            && *at == publications
+            && built.elapsed() < MAX_AGE
         {
             return Ok(state.clone());
         }
@@ -61,6 +60,7 @@ impl InboxStates {
         let mut state = InboxState::new(anchor);
         state.sync(&chain, now)?;
         let state = Arc::new(state);
+        let heads = (publications, std::time::Instant::now());
         self.lock().insert(inbox, (heads, state.clone()));
         Ok(state)
     }
