@@ -217,3 +217,29 @@ pub async fn conversation_access(
         _ => Err(ApiError::not_found("conversation")),
     }
 }
+
+/// [`conversation_access`] through the short-lived [`crate::cache`]: for
+/// the hot send path, which needs the conversation's state, inbox, visitor
+/// and descriptor but not its `last_seq` (which a cached row may lag).
+pub async fn conversation_access_cached(
+    state: &AppState,
+    caller: &Caller,
+    id: ConversationId,
+) -> ApiResult<ConversationRow> {
+    let cache = &state.0.cache;
+    let row = match cache.conversation(&id) {
+        Some(row) => Some(row),
+        None => {
+            let epoch = cache.epoch();
+            let row = load_conversation(state, id).await?;
+            if let Some(row) = &row {
+                cache.put_conversation(row.clone(), epoch);
+            }
+            row
+        }
+    };
+    match row {
+        Some(row) if may_see(caller, &row) => Ok(row),
+        _ => Err(ApiError::not_found("conversation")),
+    }
+}

@@ -30,6 +30,8 @@ pub struct App {
     pub org: Organisation,
     /// Envelope writer (group commit), fan-out and statement cache.
     pub delivery: crate::delivery::Delivery,
+    /// Short-lived authorisation cache (sessions, visitors, conversations).
+    pub cache: crate::cache::AccessCache,
 }
 
 /// The OpenAPI description of `/api/v1`.

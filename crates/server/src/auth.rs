@@ -200,9 +200,20 @@ impl FromRequestParts<AppState> for StaffSession {
             .ok_or_else(ApiError::unauthorized)?;
         let hash = token_hash(token);
         let now = db::now();
+        let cache = &state.0.cache;
+        if let Some(hit) = cache.session(&hash) {
+            if hit.expires_at <= now {
+                return Err(ApiError::unauthorized());
+            }
+            return Ok(StaffSession {
+                staff: hit.staff,
+                token_hash: hash,
+            });
+        }
+        let epoch = cache.epoch();
         // One round trip: the user, its session's last use and its inboxes.
-        let row: Option<(i64, String, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT u.id, u.role, u.must_change_password, s.last_seen, \
+        let row: Option<(i64, String, i64, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.role, u.must_change_password, s.last_seen, s.expires_at, \
              (SELECT group_concat(hex(inbox_id)) FROM user_inbox WHERE user_id = u.id) \
              FROM session s JOIN user u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
@@ -211,7 +222,7 @@ impl FromRequestParts<AppState> for StaffSession {
         .bind(now)
         .fetch_optional(&state.0.pool)
         .await?;
-        let (user_id, role, must_change, last_seen, inboxes) =
+        let (user_id, role, must_change, last_seen, expires_at, inboxes) =
             row.ok_or_else(ApiError::unauthorized)?;
         let role = StaffRole::parse(&role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?;
@@ -230,13 +241,22 @@ impl FromRequestParts<AppState> for StaffSession {
                 .execute(&state.0.pool)
                 .await?;
         }
-        Ok(StaffSession {
-            staff: Staff {
-                user_id,
-                role,
-                inboxes,
-                must_change_password: must_change != 0,
+        let staff = Staff {
+            user_id,
+            role,
+            inboxes,
+            must_change_password: must_change != 0,
+        };
+        cache.put_session(
+            hash,
+            crate::cache::CachedSession {
+                staff: staff.clone(),
+                expires_at,
             },
+            epoch,
+        );
+        Ok(StaffSession {
+            staff,
             token_hash: hash,
         })
     }
@@ -247,18 +267,26 @@ impl FromRequestParts<AppState> for Visitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts, "Visitor").ok_or_else(ApiError::unauthorized)?;
+        let hash = token_hash(token);
+        let cache = &state.0.cache;
+        if let Some(hit) = cache.visitor(&hash) {
+            return Ok(hit);
+        }
+        let epoch = cache.epoch();
         let row: Option<(i64, Vec<u8>, Option<i64>)> =
             sqlx::query_as("SELECT id, device_id, blocked_at FROM visitor WHERE token_hash = ?")
-                .bind(token_hash(token).as_slice())
+                .bind(hash.as_slice())
                 .fetch_optional(&state.0.pool)
                 .await?;
         let (visitor_id, device_id, blocked_at) = row.ok_or_else(ApiError::unauthorized)?;
         let device_id = <[u8; 32]>::try_from(device_id)
             .map_err(|_| ApiError::internal("corrupt visitor device id"))?;
-        Ok(Visitor {
+        let visitor = Visitor {
             visitor_id,
             device_id,
             blocked: blocked_at.is_some(),
-        })
+        };
+        cache.put_visitor(hash, visitor.clone(), epoch);
+        Ok(visitor)
     }
 }

@@ -19,6 +19,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod delivery;
@@ -80,6 +81,7 @@ pub async fn prepare(
             config,
             org,
             delivery,
+            cache: cache::AccessCache::default(),
         })),
         first,
     ))

@@ -158,6 +158,8 @@ async fn retried_send_is_stored_once_and_a_reused_counter_conflicts() {
         .execute(&env.state.0.pool)
         .await
         .unwrap();
+    // Edited behind the server's back: drop its authorisation cache.
+    env.state.0.cache.invalidate();
     let fresh = env.client_state(env.inbox()).await;
     let after_close = seal(
         &visitor.key,
@@ -301,6 +303,8 @@ async fn invalid_misplaced_and_unauthorised_sends_are_refused() {
         .execute(&env.state.0.pool)
         .await
         .unwrap();
+    // Edited behind the server's back: drop its authorisation cache.
+    env.state.0.cache.invalidate();
     let (status, body) = env.send(&conv, &visitor.auth, None, for_first).await;
     assert_eq!(
         (status, code(&body)),

@@ -366,12 +366,32 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
 
     // Timed phase.
     progress(args, "sending");
+    let pid = target
+        .child
+        .as_ref()
+        .map(server::ChildServer::pid)
+        .or(args.server_pid);
+    let cpu_before = (
+        server::cpu_time(None),
+        pid.and_then(|p| server::cpu_time(Some(p))),
+    );
     let (sent, errors, duration) = if args.rate > 0 {
         open_loop(&pairs, plan, args.rate).await
     } else {
         closed_loop(&pairs, plan).await
     };
     let acked = sent.len();
+    let cpu_after = (
+        server::cpu_time(None),
+        pid.and_then(|p| server::cpu_time(Some(p))),
+    );
+    let per_msg = |before: Option<Duration>, after: Option<Duration>| {
+        let used = after?.checked_sub(before?)?;
+        #[allow(clippy::cast_precision_loss)]
+        Some(used.as_secs_f64() * 1e6 / acked.max(1) as f64)
+    };
+    let server_cpu_us_per_msg = per_msg(cpu_before.1, cpu_after.1);
+    let generator_cpu_us_per_msg = per_msg(cpu_before.0, cpu_after.0);
 
     // Drain: wait for the other party of every acknowledged envelope.
     let wanted: HashMap<(ConversationId, u64), (bool, Instant)> = sent
@@ -396,11 +416,6 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
         .map(|s| s.acked.saturating_duration_since(s.started))
         .collect();
 
-    let pid = target
-        .child
-        .as_ref()
-        .map(server::ChildServer::pid)
-        .or(args.server_pid);
     let idle = if args.idle_connections > 0 {
         progress(
             args,
@@ -443,6 +458,8 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
         agents: agents.len(),
         text_bytes: text.len(),
         envelope_bytes,
+        server_cpu_us_per_msg,
+        generator_cpu_us_per_msg,
         server_rss_bytes: rss.map(|r| r.0),
         server_peak_rss_bytes: rss.map(|r| r.1),
         idle,

@@ -83,6 +83,12 @@ pub struct Report {
     pub text_bytes: usize,
     /// Mean envelope size on the wire.
     pub envelope_bytes: usize,
+    /// Server CPU time (user + system) per acknowledged envelope in the
+    /// timed phase, in microseconds: a figure that depends less on what
+    /// else the machine runs than throughput does.
+    pub server_cpu_us_per_msg: Option<f64>,
+    /// The same for this load generator.
+    pub generator_cpu_us_per_msg: Option<f64>,
     /// Server resident set size at the end (while idle connections are held).
     pub server_rss_bytes: Option<u64>,
     /// Server peak resident set size.
@@ -131,6 +137,12 @@ impl Report {
             "  acknowledge  p50 {:.1} ms · p99 {:.1} ms · max {:.1} ms\n",
             self.ack_latency_ms.p50, self.ack_latency_ms.p99, self.ack_latency_ms.max
         ));
+        if let Some(cpu) = self.server_cpu_us_per_msg {
+            s.push_str(&format!(
+                "  CPU          server {cpu:.0} µs per envelope · generator {:.0} µs per envelope\n",
+                self.generator_cpu_us_per_msg.unwrap_or(f64::NAN)
+            ));
+        }
         if let Some(idle) = &self.idle {
             s.push_str(&format!(
                 "  idle         {} WebSocket connections held: server RSS {} → {}\n",

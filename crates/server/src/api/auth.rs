@@ -218,6 +218,7 @@ async fn logout(State(state): State<AppState>, session: StaffSession) -> ApiResu
         .bind(session.token_hash.as_slice())
         .execute(&state.0.pool)
         .await?;
+    state.0.cache.invalidate();
     tracing::info!(user = session.staff.user_id, "logout");
     let cookie = session_cookie("", 0)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
@@ -318,6 +319,7 @@ async fn change_password(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    state.0.cache.invalidate();
     tracing::info!(user = user_id, "password changed; other sessions ended");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -347,6 +347,7 @@ async fn revoke_device(
             .execute(&state.0.pool)
             .await?
             .rows_affected();
+    state.0.cache.invalidate();
     if changed == 1 {
         tracing::info!(by = staff.user_id, owner, device = %id, "device revoked");
     }

@@ -16,7 +16,9 @@
 //! Non-goals: reading envelopes (impossible without keys); live delivery
 //! (`crate::api::ws`).
 
-use crate::access::{Caller, ConversationRow, ConversationState, conversation_access};
+use crate::access::{
+    Caller, ConversationRow, ConversationState, conversation_access, conversation_access_cached,
+};
 use crate::app::AppState;
 use crate::delivery::{self, Append, AppendError, Outcome};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -132,6 +134,11 @@ async fn staff_device(state: &AppState, user_id: i64, headers: &HeaderMap) -> Ap
                 "staff must name the signing device in X-Confide-Device (64 hex digits)",
             )
         })?;
+    let cache = &state.0.cache;
+    if cache.staff_device(user_id, &device.0) {
+        return Ok(device);
+    }
+    let epoch = cache.epoch();
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT 1 FROM device WHERE device_id = ? AND user_id = ? AND revoked_at IS NULL",
     )
@@ -139,6 +146,9 @@ async fn staff_device(state: &AppState, user_id: i64, headers: &HeaderMap) -> Ap
     .bind(user_id)
     .fetch_optional(&state.0.pool)
     .await?;
+    if row.is_some() {
+        cache.put_staff_device(user_id, device.0, epoch);
+    }
     row.map(|_| device).ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -211,7 +221,7 @@ async fn send_envelope(
     {
         return Err(ApiError::too_many_requests("too many messages; slow down"));
     }
-    let row = conversation_access(&state, &caller, id).await?;
+    let row = conversation_access_cached(&state, &caller, id).await?;
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(

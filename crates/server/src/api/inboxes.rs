@@ -235,6 +235,7 @@ async fn update_inbox(
             .await?;
     }
     tx.commit().await?;
+    state.0.cache.invalidate();
     tracing::info!(by = staff.user_id, inbox = %id, "inbox updated");
     load_inbox(&state, id)
         .await?

@@ -330,6 +330,7 @@ async fn create_user(
             .await?;
     }
     tx.commit().await?;
+    state.0.cache.invalidate();
     tracing::info!(
         by = staff.user_id,
         user = user_id,
@@ -479,6 +480,7 @@ async fn update_user(
     }
     ensure_an_admin_remains(&mut tx).await?;
     tx.commit().await?;
+    state.0.cache.invalidate();
 
     let role_changed = role.is_some_and(|r| r.as_str() != before.role);
     let disabled_changed = req.disabled.is_some_and(|d| d != before.disabled);
@@ -556,6 +558,7 @@ async fn delete_user(
         .await?;
     ensure_an_admin_remains(&mut tx).await?;
     tx.commit().await?;
+    state.0.cache.invalidate();
     tracing::info!(by = staff.user_id, user = user_id, "user deleted");
     republish(&state, &old_inboxes).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -226,6 +226,7 @@ async fn set_blocked(
     .bind(visitor_id)
     .fetch_one(&state.0.pool)
     .await?;
+    state.0.cache.invalidate();
     tracing::info!(
         by = staff.user_id,
         visitor = visitor_id,

@@ -80,6 +80,7 @@ async fn transition(
     .execute(&state.0.pool)
     .await?
     .rows_affected();
+    state.0.cache.invalidate();
     if changed != 1 {
         return Err(ApiError::conflict(
             "invalid_state",
