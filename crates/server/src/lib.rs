@@ -75,6 +75,7 @@ pub async fn prepare(
     let pool = db::open(&config.data).await?;
     let (org, first) = bootstrap::load_or_create(&pool, &config.data).await?;
     let delivery = delivery::Delivery::start(pool.clone(), &config.limits);
+    tokio::spawn(db::checkpoints(pool.clone()));
     Ok((
         AppState(Arc::new(App {
             pool,
