@@ -280,6 +280,15 @@ impl Conversation {
     /// failures and 5xx answers; the server stores it once, so posting it
     /// again answers `duplicate: true` with the original seq.
     pub async fn post_sealed(&self, sealed: &SealedEnvelope) -> Result<Receipt> {
+        self.post_sealed_rest(sealed).await
+    }
+
+    /// The `X-Confide-Device` value for this handle's sends (staff only).
+    pub(crate) fn device_header(&self) -> Option<String> {
+        self.party.device_header()
+    }
+
+    async fn post_sealed_rest(&self, sealed: &SealedEnvelope) -> Result<Receipt> {
         let attempts = self.party.client.inner.options.send_attempts.max(1);
         let device = self.party.device_header();
         let path = self.path("/envelopes");

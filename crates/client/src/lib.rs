@@ -89,7 +89,7 @@ pub use confide_protocol::{
 pub use conversation::{Conversation, ConversationInfo};
 pub use error::{Error, Result};
 pub use http::{Client, ClientOptions, Secret};
-pub use live::{LiveEvent, RawEnvelope, RawSubscription, Who};
+pub use live::{LiveEvent, LiveSender, RawEnvelope, RawSubscription, Who};
 pub use message::{
     IdentityCheck, Message, Receipt, Rejected, SealedEnvelope, Sender, SenderRole, Transcript,
 };

@@ -13,20 +13,29 @@
 //! drops the connection as a slow consumer, and the task resumes later.
 //! Credentials refused (401, close 4001) end the subscription for good.
 //!
-//! Non-goals: opening envelopes (`crate::stream::MessageStream` does),
-//! sending them (REST, acknowledged after commit).
+//! [`RawSubscription::send`] stores a sealed envelope over the same socket
+//! (the server's `send` message: the checks and idempotency of the REST
+//! call, answered after the commit) — one frame instead of an HTTP request
+//! per message. A send in flight when the connection breaks fails with a
+//! transient error; posting the same sealed envelope again (over either
+//! path) is safe, the server stores it once.
+//!
+//! Non-goals: opening envelopes (`crate::stream::MessageStream` does).
 
+use crate::conversation::Conversation;
 use crate::error::{Error, Result};
 use crate::http::{Auth, Client};
+use crate::message::{Receipt, SealedEnvelope};
 use base64::Engine;
 use confide_protocol::ConversationId;
+use confide_protocol::EnvelopeHash;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -136,6 +145,16 @@ enum Command {
     Unsubscribe(ConversationId),
     Typing(ConversationId),
     Read(ConversationId, u64),
+    Send(Box<PendingSend>),
+}
+
+/// A `send` the task is to make, with where its answer goes.
+struct PendingSend {
+    conversation: ConversationId,
+    envelope: String,
+    device: Option<String>,
+    hash: EnvelopeHash,
+    reply: oneshot::Sender<Result<Receipt>>,
 }
 
 /// A live WebSocket subscription to conversations, yielding raw envelopes
@@ -211,9 +230,60 @@ impl RawSubscription {
         let _ = self.commands.send(Command::Read(conversation, seq));
     }
 
+    /// A handle that sends envelopes over this connection
+    /// ([`LiveSender::send`]) while this subscription is being read.
+    pub fn sender(&self) -> LiveSender {
+        LiveSender {
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Stores `sealed` over this connection; see [`LiveSender::send`].
+    pub async fn send(
+        &self,
+        conversation: &Conversation,
+        sealed: &SealedEnvelope,
+    ) -> Result<Receipt> {
+        self.sender().send(conversation, sealed).await
+    }
+
     /// The next event; `None` once the subscription has ended.
     pub async fn next(&mut self) -> Option<LiveEvent> {
         self.events.recv().await
+    }
+}
+
+/// Sends envelopes over a [`RawSubscription`]'s connection; cheap to
+/// clone, usable from many tasks at once.
+#[derive(Clone, Debug)]
+pub struct LiveSender {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl LiveSender {
+    /// Stores `sealed` (sealed by `conversation`'s handle) over this
+    /// connection and waits for the server's acknowledgement, which comes
+    /// only after the commit. On a broken connection it fails with a
+    /// transient error; sending the same `sealed` again is safe.
+    pub async fn send(
+        &self,
+        conversation: &Conversation,
+        sealed: &SealedEnvelope,
+    ) -> Result<Receipt> {
+        let (reply, answer) = oneshot::channel();
+        let pending = PendingSend {
+            conversation: conversation.id(),
+            envelope: base64::engine::general_purpose::STANDARD.encode(&sealed.bytes),
+            device: conversation.device_header(),
+            hash: sealed.hash,
+            reply,
+        };
+        self.commands
+            .send(Command::Send(Box::new(pending)))
+            .map_err(|_| Error::Transport("the live connection has ended".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Transport("the live connection ended before the answer".into()))?
     }
 }
 
@@ -405,6 +475,9 @@ async fn wait(
                 Some(Command::Subscribe(c, after)) => { follows.insert(c, after); }
                 Some(Command::Unsubscribe(c)) => { follows.remove(&c); }
                 Some(Command::Typing(_) | Command::Read(..)) => {} // ephemeral
+                Some(Command::Send(p)) => {
+                    let _ = p.reply.send(Err(Error::Transport("reconnecting; send again".into())));
+                }
             },
         }
     }
@@ -422,6 +495,25 @@ async fn serve(
     commands: &mut mpsc::UnboundedReceiver<Command>,
     events: &mpsc::Sender<LiveEvent>,
 ) -> Ended {
+    let mut pending: HashMap<u64, PendingSend> = HashMap::new();
+    let ended = serve_connected(ws, follows, commands, events, &mut pending).await;
+    // Answers that will not come on this connection: the caller may resend.
+    for (_, p) in pending.drain() {
+        let _ = p.reply.send(Err(Error::Transport(
+            "the connection broke before the answer".into(),
+        )));
+    }
+    ended
+}
+
+async fn serve_connected(
+    ws: &mut Socket,
+    follows: &mut Follows,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    events: &mpsc::Sender<LiveEvent>,
+    pending: &mut HashMap<u64, PendingSend>,
+) -> Ended {
+    let mut next_ref: u64 = 0;
     for (c, after) in follows.iter() {
         let msg =
             serde_json::json!({"type": "subscribe", "conversation": c.to_hex(), "after": after});
@@ -444,6 +536,18 @@ async fn serve(
                     }
                     Command::Typing(c) => serde_json::json!({"type": "typing", "conversation": c.to_hex()}),
                     Command::Read(c, seq) => serde_json::json!({"type": "read", "conversation": c.to_hex(), "seq": seq}),
+                    Command::Send(p) => {
+                        next_ref += 1;
+                        let msg = serde_json::json!({
+                            "type": "send",
+                            "ref": next_ref,
+                            "conversation": p.conversation.to_hex(),
+                            "envelope": p.envelope,
+                            "device": p.device,
+                        });
+                        pending.insert(next_ref, *p);
+                        msg
+                    }
                 };
                 if let Err(e) = send_json(ws, msg).await {
                     return Ended::Broken(e);
@@ -457,6 +561,12 @@ async fn serve(
                 };
                 match msg {
                     WsMessage::Text(t) => {
+                        if let Some(answer) = send_answer(&t) {
+                            if let Some(p) = pending.remove(&answer.reference) {
+                                let _ = p.reply.send(answer.receipt(p.hash));
+                            }
+                            continue;
+                        }
                         let Some(event) = handle(&t, follows) else { continue };
                         if events.send(event).await.is_err() {
                             return Ended::Dropped;
@@ -561,4 +671,59 @@ fn handle(text: &Utf8Bytes, follows: &mut Follows) -> Option<LiveEvent> {
         }
         Frame::Ready {} | Frame::Other => None,
     }
+}
+
+/// The server's answer to a `send`.
+#[derive(Deserialize)]
+struct SendAnswer {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "ref")]
+    reference: u64,
+    #[serde(default)]
+    seq: i64,
+    #[serde(default)]
+    hash: String,
+    #[serde(default)]
+    duplicate: bool,
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl SendAnswer {
+    fn receipt(self, sent: EnvelopeHash) -> Result<Receipt> {
+        if self.kind != "sent" {
+            return Err(Error::Api {
+                status: self.status,
+                code: self.code,
+                message: self.message,
+            });
+        }
+        let hash = EnvelopeHash::from_hex(&self.hash).ok_or_else(|| Error::bad_response("hash"))?;
+        if hash != sent {
+            return Err(Error::bad_response(
+                "the server acknowledged another envelope",
+            ));
+        }
+        Ok(Receipt {
+            seq: u64::try_from(self.seq).map_err(|_| Error::bad_response("seq"))?,
+            duplicate: self.duplicate,
+            hash,
+        })
+    }
+}
+
+/// A `sent` or `send_failed` frame, if `text` is one.
+fn send_answer(text: &Utf8Bytes) -> Option<SendAnswer> {
+    let t = text.as_str();
+    if !(t.contains("\"sent\"") || t.contains("\"send_failed\"")) {
+        return None;
+    }
+    serde_json::from_str::<SendAnswer>(t)
+        .ok()
+        .filter(|a| a.kind == "sent" || a.kind == "send_failed")
 }

@@ -35,8 +35,8 @@ mod server;
 use clap::Args;
 use confide_client::admin::NewUser;
 use confide_client::{
-    Agent, Client, Conversation, ConversationId, DeviceSecretKey, LiveEvent, RawSubscription,
-    RootFingerprint, SealedEnvelope, Visitor,
+    Agent, Client, Conversation, ConversationId, DeviceSecretKey, LiveEvent, LiveSender,
+    RawSubscription, RootFingerprint, SealedEnvelope, Visitor,
 };
 use report::{Idle, Percentiles, Report};
 use std::collections::HashMap;
@@ -96,9 +96,23 @@ pub struct BenchArgs {
     /// Seconds to hold the idle connections before measuring.
     #[arg(long, default_value_t = 3.0)]
     hold: f64,
+    /// How envelopes are posted: `ws` (a `send` message on each party's
+    /// WebSocket) or `http` (`POST …/envelopes`, one request each).
+    #[arg(long, value_enum, default_value_t = Transport::Ws)]
+    transport: Transport,
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
+}
+
+/// How the bench posts envelopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// `send` messages on the parties' WebSockets.
+    Ws,
+    /// One `POST …/envelopes` per envelope.
+    Http,
 }
 
 /// Runs the benchmark and prints the report.
@@ -173,6 +187,8 @@ struct Pair {
     visitor: Arc<Conversation>,
     agent: Arc<Conversation>,
     agent_index: usize,
+    /// Each side's WebSocket, for `--transport ws`.
+    live: Option<(LiveSender, LiveSender)>,
 }
 
 /// One timed send: who sent it and when it started and was acknowledged.
@@ -284,6 +300,7 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
                     visitor: Arc::new(chat),
                     agent: Arc::new(agent_side),
                     agent_index: i % n_agents,
+                    live: None,
                 },
             ))
         });
@@ -293,7 +310,7 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
         made.push(joined.map_err(|e| e.to_string())??);
     }
     made.sort_by_key(|(i, _, _)| *i);
-    let (visitors, pairs): (Vec<Arc<Visitor>>, Vec<Pair>) =
+    let (visitors, mut pairs): (Vec<Arc<Visitor>>, Vec<Pair>) =
         made.into_iter().map(|(_, v, p)| (v, p)).unzip();
 
     // Live subscriptions: one per agent, one per visitor.
@@ -308,6 +325,7 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
             sub.subscribe(p.id, 0);
         }
     }
+    let agent_senders: Vec<LiveSender> = agent_subs.iter().map(RawSubscription::sender).collect();
     let mut caught_up_waits = Vec::new();
     let mut listeners = JoinSet::new();
     for (i, sub) in agent_subs.into_iter().enumerate() {
@@ -318,17 +336,22 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
     }
     let gate = Arc::new(Semaphore::new(64));
     let mut opening = JoinSet::new();
-    for (v, p) in visitors.iter().zip(&pairs) {
+    for (i, (v, p)) in visitors.iter().zip(&pairs).enumerate() {
         let (v, id, gate) = (v.clone(), p.id, gate.clone());
         opening.spawn(async move {
             let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
             let sub = v.live().await.map_err(err("visitor WebSocket"))?;
             sub.subscribe(id, 0);
-            Ok::<_, String>(sub)
+            Ok::<_, String>((i, sub))
         });
     }
-    while let Some(sub) = opening.join_next().await {
-        let sub = sub.map_err(|e| e.to_string())??;
+    while let Some(opened) = opening.join_next().await {
+        let (i, sub) = opened.map_err(|e| e.to_string())??;
+        if let Some(p) = pairs.get_mut(i)
+            && let Some(agent_tx) = agent_senders.get(p.agent_index)
+        {
+            p.live = Some((sub.sender(), agent_tx.clone()));
+        }
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         caught_up_waits.push(ready_rx);
         listeners.spawn(listen(sub, true, 1, ready_tx, arrivals_tx.clone()));
@@ -376,9 +399,9 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
         pid.and_then(|p| server::cpu_time(Some(p))),
     );
     let (sent, errors, duration) = if args.rate > 0 {
-        open_loop(&pairs, plan, args.rate).await
+        open_loop(&pairs, plan, args.rate, args.transport).await
     } else {
-        closed_loop(&pairs, plan).await
+        closed_loop(&pairs, plan, args.transport).await
     };
     let acked = sent.len();
     let cpu_after = (
@@ -463,6 +486,7 @@ async fn bench(args: &BenchArgs, target: &server::Target) -> Result<Report, Stri
         server_rss_bytes: rss.map(|r| r.0),
         server_peak_rss_bytes: rss.map(|r| r.1),
         idle,
+        transport: args.transport,
         server: target
             .child
             .as_ref()
@@ -542,20 +566,51 @@ async fn seal_all(pairs: &[Pair], total: usize, text: &str) -> Result<Plan, Stri
     Ok(plan)
 }
 
-async fn post(
-    pair_visitor: &Conversation,
-    pair_agent: &Conversation,
-    from_visitor: bool,
+/// One conversation as a sender: both parties' handles and, for
+/// `--transport ws`, their WebSockets.
+#[derive(Clone)]
+struct Side {
+    visitor: Arc<Conversation>,
+    agent: Arc<Conversation>,
+    live: Option<(LiveSender, LiveSender)>,
     id: ConversationId,
+}
+
+impl Side {
+    fn of(p: &Pair, transport: Transport) -> Self {
+        Self {
+            visitor: p.visitor.clone(),
+            agent: p.agent.clone(),
+            live: if transport == Transport::Ws {
+                p.live.clone()
+            } else {
+                None
+            },
+            id: p.id,
+        }
+    }
+}
+
+async fn post(
+    side: &Side,
+    from_visitor: bool,
     sealed: &SealedEnvelope,
     started: Instant,
 ) -> Option<Sent> {
-    let side = if from_visitor {
-        pair_visitor
+    let id = side.id;
+    let conversation = if from_visitor {
+        &side.visitor
     } else {
-        pair_agent
+        &side.agent
     };
-    match side.post_sealed(sealed).await {
+    let result = match &side.live {
+        Some((visitor_tx, agent_tx)) => {
+            let tx = if from_visitor { visitor_tx } else { agent_tx };
+            tx.send(conversation, sealed).await
+        }
+        None => conversation.post_sealed(sealed).await,
+    };
+    match result {
         Ok(receipt) => Some(Sent {
             conversation: id,
             seq: receipt.seq,
@@ -571,16 +626,20 @@ async fn post(
 }
 
 /// Every conversation posts its envelopes back to back.
-async fn closed_loop(pairs: &[Pair], plan: Plan) -> (Vec<Sent>, usize, Duration) {
+async fn closed_loop(
+    pairs: &[Pair],
+    plan: Plan,
+    transport: Transport,
+) -> (Vec<Sent>, usize, Duration) {
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for (p, envelopes) in pairs.iter().zip(plan) {
-        let (v, a, id) = (p.visitor.clone(), p.agent.clone(), p.id);
+        let side = Side::of(p, transport);
         tasks.spawn(async move {
             let mut done = Vec::with_capacity(envelopes.len());
             let mut errors = 0;
             for (from_visitor, sealed) in envelopes {
-                match post(&v, &a, from_visitor, id, &sealed, Instant::now()).await {
+                match post(&side, from_visitor, &sealed, Instant::now()).await {
                     Some(s) => done.push(s),
                     None => errors += 1,
                 }
@@ -592,7 +651,12 @@ async fn closed_loop(pairs: &[Pair], plan: Plan) -> (Vec<Sent>, usize, Duration)
 }
 
 /// Posts at `rate` per second, each envelope at its scheduled time.
-async fn open_loop(pairs: &[Pair], plan: Plan, rate: u64) -> (Vec<Sent>, usize, Duration) {
+async fn open_loop(
+    pairs: &[Pair],
+    plan: Plan,
+    rate: u64,
+    transport: Transport,
+) -> (Vec<Sent>, usize, Duration) {
     // Interleave conversations: envelope k of every conversation, then k+1.
     let mut queues: Vec<std::vec::IntoIter<(bool, SealedEnvelope)>> =
         plan.into_iter().map(Vec::into_iter).collect();
@@ -618,9 +682,9 @@ async fn open_loop(pairs: &[Pair], plan: Plan, rate: u64) -> (Vec<Sent>, usize, 
         let due = t0 + interval.mul_f64(k as f64);
         tokio::time::sleep_until(due).await;
         let scheduled = started + interval.mul_f64(k as f64);
-        let (v, a, id) = (p.visitor.clone(), p.agent.clone(), p.id);
+        let side = Side::of(p, transport);
         tasks.spawn(async move {
-            match post(&v, &a, from_visitor, id, &sealed, scheduled).await {
+            match post(&side, from_visitor, &sealed, scheduled).await {
                 Some(s) => (vec![s], 0),
                 None => (Vec::new(), 1),
             }

@@ -95,6 +95,8 @@ pub struct Report {
     pub server_peak_rss_bytes: Option<u64>,
     /// Idle connections, when `--idle-connections` was given.
     pub idle: Option<Idle>,
+    /// How envelopes were posted.
+    pub transport: super::Transport,
     /// `child` (spawned on a temporary directory) or the server URL.
     pub server: String,
     /// Seconds spent preparing (accounts, conversations, sealing).
@@ -118,8 +120,8 @@ impl Report {
             |r| format!("{r} msg/s"),
         );
         s.push_str(&format!(
-            "confide bench — {} conversations, {} agents, {} B messages ({} B envelopes), {rate}, server: {}\n",
-            self.conversations, self.agents, self.text_bytes, self.envelope_bytes, self.server
+            "confide bench — {} conversations, {} agents, {} B messages ({} B envelopes), {rate} over {:?}, server: {}\n",
+            self.conversations, self.agents, self.text_bytes, self.envelope_bytes, self.transport, self.server
         ));
         s.push_str(&format!(
             "  sent {} · acknowledged {} · delivered {} · errors {} in {:.2} s (setup {:.1} s)\n",

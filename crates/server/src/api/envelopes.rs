@@ -123,17 +123,13 @@ fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
 }
 
 /// The device a staff caller names, if it is one of theirs and not revoked.
-async fn staff_device(state: &AppState, user_id: i64, headers: &HeaderMap) -> ApiResult<DeviceId> {
-    let device = headers
-        .get(DEVICE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(DeviceId::from_hex)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_device_header",
-                "staff must name the signing device in X-Confide-Device (64 hex digits)",
-            )
-        })?;
+async fn staff_device(state: &AppState, user_id: i64, named: Option<&str>) -> ApiResult<DeviceId> {
+    let device = named.and_then(DeviceId::from_hex).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_device_header",
+            "staff must name the signing device in X-Confide-Device (64 hex digits)",
+        )
+    })?;
     let cache = &state.0.cache;
     if cache.staff_device(user_id, &device.0) {
         return Ok(device);
@@ -215,13 +211,6 @@ async fn send_envelope(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Appended>)> {
     let id = parse_id(&id)?;
-    let delivery = &state.0.delivery;
-    if let Caller::Visitor(v) = &caller
-        && !delivery.admit_visitor_send(v.visitor_id)
-    {
-        return Err(ApiError::too_many_requests("too many messages; slow down"));
-    }
-    let row = conversation_access_cached(&state, &caller, id).await?;
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -244,7 +233,37 @@ async fn send_envelope(
             "send the envelope as application/octet-stream",
         ));
     }
-    let device = match &caller {
+    let named = headers.get(DEVICE_HEADER).and_then(|v| v.to_str().ok());
+    let (status, appended) = submit(&state, &caller, id, named, bytes).await?;
+    Ok((status, Json(appended)))
+}
+
+/// Checks and stores one envelope for `caller` (REST and WebSocket sends):
+/// rate limit, access, blocked visitor, the staff device `named`, §9.1
+/// checks, then the group-commit writer. Answers after the commit: 201
+/// for a new envelope, 200 for a retry of a stored one.
+pub(crate) async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    id: ConversationId,
+    named: Option<&str>,
+    bytes: Bytes,
+) -> ApiResult<(StatusCode, Appended)> {
+    let delivery = &state.0.delivery;
+    if let Caller::Visitor(v) = caller
+        && !delivery.admit_visitor_send(v.visitor_id)
+    {
+        return Err(ApiError::too_many_requests("too many messages; slow down"));
+    }
+    if bytes.len() > MAX_ENVELOPE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("an envelope is at most {MAX_ENVELOPE} bytes"),
+        ));
+    }
+    let row = conversation_access_cached(state, caller, id).await?;
+    let device = match caller {
         Caller::Visitor(v) if v.blocked => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -253,7 +272,7 @@ async fn send_envelope(
             ));
         }
         Caller::Visitor(_) => row.visitor_device,
-        Caller::Staff(s) => staff_device(&state, s.user_id, &headers).await?,
+        Caller::Staff(s) => staff_device(state, s.user_id, named).await?,
     };
 
     let decoded = Envelope::decode(&bytes)?;
@@ -268,12 +287,12 @@ async fn send_envelope(
     let counter = i64::try_from(h.counter.0)
         .map_err(|_| unprocessable("counter_out_of_range", "counter exceeds 2^63 - 1"))?;
     let hash = decoded.hash();
-    let audience = match check(&state, &caller, &row, &bytes, h.audience).await {
+    let audience = match check(state, caller, &row, &bytes, h.audience).await {
         Ok(audience) => audience,
         Err(e) => {
             // A retry of a stored envelope gets its original seq, even if the
             // conversation was closed or the statements moved on since.
-            if let Some((seq, stored)) = stored_under_key(&state, id, &decoded, counter).await?
+            if let Some((seq, stored)) = stored_under_key(state, id, &decoded, counter).await?
                 && stored == hash.0
             {
                 return Ok(appended(StatusCode::OK, seq, &stored, true));
@@ -355,19 +374,14 @@ async fn check(
     Ok(audience)
 }
 
-fn appended(
-    status: StatusCode,
-    seq: i64,
-    hash: &[u8],
-    duplicate: bool,
-) -> (StatusCode, Json<Appended>) {
+fn appended(status: StatusCode, seq: i64, hash: &[u8], duplicate: bool) -> (StatusCode, Appended) {
     (
         status,
-        Json(Appended {
+        Appended {
             seq,
             hash: hex::encode(hash),
             duplicate,
-        }),
+        },
     )
 }
 

@@ -14,7 +14,12 @@
 //!
 //! **Messages** (JSON text frames, `type` tagged). Client: `subscribe`
 //! `{conversation, after}`, `unsubscribe` `{conversation}`, `typing`
-//! `{conversation}`, `read` `{conversation, seq}`. Server: `envelope`
+//! `{conversation}`, `read` `{conversation, seq}`, `send` `{ref,
+//! conversation, envelope (base64), device?}` (the same checks and
+//! idempotency as `POST …/envelopes`, answered after the commit by `sent`
+//! `{ref, conversation, seq, hash, duplicate}` or `send_failed` `{ref,
+//! conversation, status, code, message}`; up to 256 in flight, answered
+//! in any order; credentials are resolved again for every send). Server: `envelope`
 //! `{conversation, seq, envelope (base64), received_at}`, `subscribed`
 //! `{conversation, seq}` (the backlog up to `seq` has been sent),
 //! `unsubscribed`, `typing` `{conversation, who}`, `read`
@@ -33,8 +38,7 @@
 //! code 4008 and reason `slow_consumer`. The client reconnects and resumes
 //! each subscription from the last seq it received.
 //!
-//! Non-goals: sending envelopes (REST `POST …/envelopes`, which answers
-//! only after the commit); presence.
+//! Non-goals: presence.
 
 mod messages;
 
@@ -53,9 +57,12 @@ use axum::http::{HeaderMap, Request, header};
 use axum::response::Response;
 use axum::routing::get;
 use confide_protocol::ConversationId;
+use confide_protocol::envelope::MAX_ENVELOPE;
 use messages::{envelope_message, error, not_followed, who};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::{interval_at, timeout};
 use utoipa::OpenApi;
 
@@ -69,8 +76,10 @@ pub const REVALIDATE_EVERY: Duration = Duration::from_secs(60);
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// Most conversations one connection may follow.
 pub const MAX_SUBSCRIPTIONS: usize = 256;
-/// Largest client message.
-pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
+/// Largest client message: a `send` of the largest envelope, in base64.
+pub const MAX_CLIENT_MESSAGE: usize = MAX_ENVELOPE / 3 * 4 + 8 * 1024;
+/// Sends one connection may have waiting for their commit.
+pub const MAX_SENDS_IN_FLIGHT: usize = 256;
 /// Stored envelopes read per backlog page.
 const BACKLOG_PAGE: u32 = 256;
 /// Typing events one subscription forwards at most once per this interval.
@@ -181,6 +190,10 @@ struct Connection {
     credentials: HeaderMap,
     listener: Listener,
     followed: HashMap<ConversationId, Followed>,
+    /// Answers of `send`s, from their tasks.
+    answers: mpsc::Receiver<ServerMessage>,
+    answers_tx: mpsc::Sender<ServerMessage>,
+    sends_in_flight: Arc<Semaphore>,
 }
 
 async fn run(
@@ -204,6 +217,7 @@ async fn run(
     };
     let staff = matches!(caller, Caller::Staff(_));
     let listener = state.0.delivery.fanout.listener(staff);
+    let (answers_tx, answers) = mpsc::channel(MAX_SENDS_IN_FLIGHT);
     let mut conn = Connection {
         state,
         socket,
@@ -211,6 +225,9 @@ async fn run(
         credentials,
         listener,
         followed: HashMap::new(),
+        answers,
+        answers_tx,
+        sends_in_flight: Arc::new(Semaphore::new(MAX_SENDS_IN_FLIGHT)),
     };
     let role = if staff { "staff" } else { "visitor" };
     if conn.send(&ServerMessage::Ready { role }).await.is_ok() {
@@ -297,6 +314,7 @@ impl Connection {
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_)) | Err(_)) | None => return Ok(()),
                 },
+                Some(answer) = self.answers.recv() => self.send(&answer).await?,
                 event = self.listener.recv() => {
                     if let Some(event) = event {
                         self.deliver(event).await?;
@@ -340,6 +358,15 @@ impl Connection {
                 return self
                     .send(&error("invalid_message", "already authenticated", None))
                     .await;
+            }
+            ClientMessage::Send {
+                reference,
+                conversation,
+                envelope,
+                device,
+            } => {
+                self.start_send(*reference, conversation, envelope, device.clone());
+                return Ok(());
             }
             ClientMessage::Subscribe { conversation, .. }
             | ClientMessage::Unsubscribe { conversation }
@@ -386,8 +413,81 @@ impl Connection {
                 }
             }
             ClientMessage::Read { seq, .. } => self.read(id, &hex, seq).await,
-            ClientMessage::Auth { .. } => Ok(()),
+            ClientMessage::Auth { .. } | ClientMessage::Send { .. } => Ok(()),
         }
+    }
+
+    /// Runs a `send` in its own task (it waits for a commit) and queues its
+    /// answer for this connection. The credentials are resolved again for
+    /// every send, so a logout, a block or a revoked device counts at once.
+    fn start_send(
+        &mut self,
+        reference: u64,
+        conversation: &str,
+        envelope: &str,
+        device: Option<String>,
+    ) {
+        let answers = self.answers_tx.clone();
+        let failed =
+            move |status: u16, code: &'static str, message: String, conversation: String| {
+                ServerMessage::SendFailed {
+                    reference,
+                    conversation,
+                    status,
+                    code,
+                    message,
+                }
+            };
+        let hex = conversation.to_owned();
+        let Ok(permit) = self.sends_in_flight.clone().try_acquire_owned() else {
+            let msg = format!("at most {MAX_SENDS_IN_FLIGHT} sends may wait for their commit");
+            let _ = answers.try_send(failed(429, "too_many_in_flight", msg, hex));
+            return;
+        };
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, envelope);
+        let state = self.state.clone();
+        let credentials = self.credentials.clone();
+        tokio::spawn(async move {
+            let answer = match (ConversationId::from_hex(&hex), bytes) {
+                (None, _) => failed(404, "not_found", "conversation not found".into(), hex),
+                (_, Err(_)) => failed(
+                    400,
+                    "invalid_envelope_encoding",
+                    "the envelope must be standard base64".into(),
+                    hex,
+                ),
+                (Some(id), Ok(bytes)) => {
+                    let result = match authenticate(&state, &credentials).await {
+                        Ok(caller) => {
+                            crate::api::envelopes::submit(
+                                &state,
+                                &caller,
+                                id,
+                                device.as_deref(),
+                                bytes.into(),
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok((_, a)) => ServerMessage::Sent {
+                            reference,
+                            conversation: hex,
+                            seq: a.seq,
+                            hash: a.hash,
+                            duplicate: a.duplicate,
+                        },
+                        Err(e) => {
+                            failed(e.status().as_u16(), e.code(), e.message().to_owned(), hex)
+                        }
+                    }
+                }
+            };
+            // The connection may be gone; the envelope is stored regardless.
+            let _ = answers.send(answer).await;
+            drop(permit);
+        });
     }
 
     async fn subscribe(&mut self, id: ConversationId, after: i64) -> Result<(), Closed> {

@@ -56,6 +56,22 @@ pub enum ClientMessage {
         /// The highest seq read.
         seq: i64,
     },
+    /// Stores an envelope, exactly like `POST …/envelopes` (same checks,
+    /// same idempotency, answered only after the commit) without an HTTP
+    /// request per message. Answered by `sent` or `send_failed` with the
+    /// same `ref`; several may be in flight and may be answered out of order.
+    Send {
+        /// The client's number for this send, echoed in the answer.
+        #[serde(rename = "ref")]
+        reference: u64,
+        /// Conversation id (hex).
+        conversation: String,
+        /// The envelope (standard base64).
+        envelope: String,
+        /// Staff only: the signing device (hex), as `X-Confide-Device`.
+        #[serde(default)]
+        device: Option<String>,
+    },
 }
 
 /// A message from the server.
@@ -114,6 +130,34 @@ pub enum ServerMessage {
         message: String,
         /// The conversation concerned, if any.
         conversation: Option<String>,
+    },
+    /// A `send` was durably stored (or had been: `duplicate`).
+    Sent {
+        /// The client's `ref`.
+        #[serde(rename = "ref")]
+        reference: u64,
+        /// Conversation id (hex).
+        conversation: String,
+        /// Its seq.
+        seq: i64,
+        /// The envelope hash (hex).
+        hash: String,
+        /// Whether these bytes were stored before (a retry).
+        duplicate: bool,
+    },
+    /// A `send` was refused; `status` is what the REST call would answer.
+    SendFailed {
+        /// The client's `ref`.
+        #[serde(rename = "ref")]
+        reference: u64,
+        /// Conversation id (hex).
+        conversation: String,
+        /// The HTTP status the REST call would have had.
+        status: u16,
+        /// Machine-readable code (as in REST errors).
+        code: &'static str,
+        /// Human-readable message.
+        message: String,
     },
 }
 
