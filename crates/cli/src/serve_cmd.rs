@@ -47,7 +47,15 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         );
         println!("  health            {base}/healthz");
         println!("  API description   {base}/api/v1/openapi.json");
-        println!("  console & widget  (the web front-ends are not built yet)");
+        if state.0.config.web.is_built() {
+            println!("  agent console     {base}/console");
+            println!("  demo page         {base}/demo   (a company page with the chat widget)");
+        } else {
+            println!(
+                "  agent console     (not built: run ./scripts/web-build, or start with ./scripts/run; web files expected in {})",
+                state.0.config.web.dir.display()
+            );
+        }
         match first {
             Some(f) => {
                 println!("First start: an administrator account was created.");

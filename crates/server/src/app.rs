@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/organisation", get(organisation))
         .merge(crate::api::routes())
+        .merge(crate::web::routes(&state.0.config.web))
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

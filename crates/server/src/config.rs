@@ -1,5 +1,6 @@
 //! Server configuration: defaults, an optional TOML file, then environment
-//! overrides (`CONFIDE_LISTEN`, `CONFIDE_DATA`, `CONFIDE_PUBLIC_URL`), then
+//! overrides (`CONFIDE_LISTEN`, `CONFIDE_DATA`, `CONFIDE_PUBLIC_URL`,
+//! `CONFIDE_WEB_DIR`), then
 //! command-line flags — later sources win.
 
 use serde::Deserialize;
@@ -22,6 +23,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Abuse limits (`[limits]` in the TOML file).
     pub limits: Limits,
+    /// The browser front-ends (`[web]`; `CONFIDE_WEB_DIR`).
+    pub web: crate::web::WebConfig,
 }
 
 /// Abuse limits. The defaults suit a public website; a load test from one
@@ -56,6 +59,7 @@ impl Default for Config {
             session_ttl_secs: 12 * 60 * 60,
             max_body_bytes: 1024 * 1024,
             limits: Limits::default(),
+            web: crate::web::WebConfig::default(),
         }
     }
 }
@@ -117,6 +121,7 @@ impl Config {
         if let Ok(v) = std::env::var("CONFIDE_PUBLIC_URL") {
             config.public_url = Some(v);
         }
+        config.web.apply_env();
         Ok(config)
     }
 

@@ -30,6 +30,7 @@ pub mod maintenance;
 pub mod managed;
 pub mod password;
 pub mod throttle;
+pub mod web;
 
 use app::{App, AppState};
 use config::Config;

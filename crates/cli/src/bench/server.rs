@@ -95,6 +95,12 @@ pub fn spawn(exe: &Path) -> Result<Target, String> {
             "CONFIDE_KEY_PASSPHRASE",
             "confide bench throwaway passphrase",
         )
+        // Warnings only, unless asked: per-request logs would share the
+        // terminal and the CPU with the measurement.
+        .env(
+            "CONFIDE_LOG",
+            std::env::var("CONFIDE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
